@@ -1,0 +1,45 @@
+"""`scrapy export -o FILE`: the stored articles as JSON Lines, JSON or CSV."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from pipelines.export import ExportError, export_format, write
+from pipelines.store import StoreError, open_store
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "-o FILE [--store URI]"
+
+    def short_desc(self) -> str:
+        return "Write the stored articles to FILE (.jsonl, .json or .csv; - for JSON Lines on stdout)"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("-o", "--output", metavar="FILE", help="output file; its extension picks the format")
+        parser.add_argument("--store", metavar="URI", help="store URI (default: the STORE_URI setting)")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if not opts.output:
+            raise UsageError("-o FILE is required")
+        try:
+            export_format(opts.output)
+            store = open_store(opts.store or self.settings.get("STORE_URI"))
+        except (ExportError, StoreError) as exc:
+            print(f"export: {exc}", file=sys.stderr)
+            self.exitcode = 2
+            return
+        try:
+            n = write(store.iter_articles(), opts.output)
+        finally:
+            store.close()
+        if opts.output != "-":
+            print(f"exported {n} articles to {opts.output}", file=sys.stderr)

@@ -1,0 +1,48 @@
+"""`scrapy reprocess PATH [PATH ...]`: run stored pages through the core steps into the store."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from crawler.options import extract_options, run_options
+from pipelines.progress import Progress, format_summary
+from pipelines.reprocess import NothingToDo, reprocess
+from pipelines.sources import SourceError
+from pipelines.store import StoreError
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "PATH [PATH ...] [--store URI] [--workers N]"
+
+    def short_desc(self) -> str:
+        return "Extract, clean and store articles from WARC files, HTML files or folders of both"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--store", metavar="URI", help="store URI (default: the STORE_URI setting)")
+        parser.add_argument("--workers", metavar="N", type=int, help="extraction processes (default: one per CPU)")
+        parser.add_argument("--force", action="store_true",
+                            help="re-extract pages even when their bytes and the extractor are unchanged")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if not args:
+            raise UsageError("give at least one WARC file, HTML file or directory")
+        try:
+            run = run_options(self.settings, opts.store, opts.workers, opts.force)
+            extract = extract_options(self.settings)
+            counts, status = reprocess(args, run, extract, Progress())
+        except (SourceError, StoreError, NothingToDo, ValueError) as exc:
+            print(f"reprocess: {exc}", file=sys.stderr)
+            self.exitcode = 2
+            return
+        print(format_summary(counts, status, run.store_uri))
+        if status != "finished":
+            self.exitcode = 130

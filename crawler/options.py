@@ -1,0 +1,26 @@
+"""Scrapy settings -> typed wirecrawl options, once, at the edge."""
+from __future__ import annotations
+
+from scrapy.settings import BaseSettings
+
+from pipelines.options import ExtractOptions, RunOptions, default_workers
+
+
+def extract_options(settings: BaseSettings) -> ExtractOptions:
+    return ExtractOptions(
+        favor_precision=settings.getbool("EXTRACT_FAVOR_PRECISION"),
+        include_tables=settings.getbool("EXTRACT_INCLUDE_TABLES"),
+        min_words=settings.getint("EXTRACT_MIN_WORDS"),
+        max_page_bytes=settings.getint("MAX_PAGE_BYTES"),
+    )
+
+
+def run_options(settings: BaseSettings, store: str | None = None, workers: int | None = None,
+                force: bool = False) -> RunOptions:
+    return RunOptions(
+        store_uri=store or settings.get("STORE_URI"),
+        workers=workers or settings.getint("EXTRACT_WORKERS") or default_workers(),
+        extract_timeout=settings.getfloat("EXTRACT_TIMEOUT"),
+        template_min_articles=settings.getint("TEMPLATE_MIN_ARTICLES"),
+        force=force,
+    )

@@ -1,0 +1,61 @@
+"""Write stored articles as JSON Lines, JSON or CSV (chosen by the file's extension)."""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Iterable, TextIO
+
+from .model import EXPORT_FIELDS
+
+FORMATS = {".jsonl": "jsonl", ".json": "json", ".csv": "csv"}
+
+
+class ExportError(Exception):
+    pass
+
+
+def export_format(target: str) -> str:
+    if target == "-":
+        return "jsonl"
+    fmt = FORMATS.get(Path(target).suffix.lower())
+    if fmt is None:
+        raise ExportError(f"cannot tell the format of {target!r}: use a name ending in {', '.join(FORMATS)} or - for stdout")
+    return fmt
+
+
+def write(items: Iterable[dict], target: str) -> int:
+    """Write `items` to `target` (a path or '-'); returns how many were written. A file is written
+    whole or not at all (a temporary file renamed into place)."""
+    fmt = export_format(target)
+    if target == "-":
+        return _write(items, sys.stdout, fmt)
+    path = Path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as out:
+        n = _write(items, out, fmt)
+    tmp.replace(path)
+    return n
+
+
+def _write(items: Iterable[dict], out: TextIO, fmt: str) -> int:
+    n = 0
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
+        writer.writeheader()
+    elif fmt == "json":
+        out.write("[")
+    for item in items:
+        row = {k: item.get(k) for k in EXPORT_FIELDS}
+        if fmt == "csv":
+            writer.writerow({k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()})
+        elif fmt == "json":
+            out.write(("," if n else "") + "\n" + json.dumps(row, ensure_ascii=False))
+        else:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        n += 1
+    if fmt == "json":
+        out.write("\n]\n")
+    return n

@@ -1,0 +1,70 @@
+"""The records that flow through the core: a fetched page in, an article or a rejection out."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Field order of an exported article (the public contract of `scrapy export`).
+EXPORT_FIELDS = (
+    "url", "fetched_url", "canonical_url", "title", "authors", "published", "modified",
+    "site_name", "host", "language", "description", "tags", "image", "image_caption",
+    "image_credit", "wire_source", "text", "fetched_at",
+)
+
+
+@dataclass(frozen=True)
+class RawRef:
+    """Where the raw bytes of a page live, so any stored row can be reprocessed."""
+    path: str              # absolute path of the WARC or HTML file
+    offset: int | None = None  # byte offset of the WARC record; None for a bare file
+
+
+@dataclass(frozen=True)
+class Page:
+    """One fetched page as read from an archive, a file or a crawl response."""
+    fetched_url: str
+    body: bytes
+    content_type: str | None
+    fetched_at: str            # ISO 8601 UTC
+    ref: RawRef
+    status: int = 200
+
+
+@dataclass
+class Article:
+    fetched_url: str
+    url: str
+    canonical_url: str | None
+    title: str | None
+    authors: list[str]
+    published: str | None
+    modified: str | None
+    site_name: str | None
+    host: str | None
+    language: str | None
+    description: str | None
+    tags: list[str]
+    image: str | None
+    image_caption: str | None
+    image_credit: str | None
+    wire_source: str | None
+    lines: list[str]           # cleaned body paragraphs, before the host's template lines are removed
+    fetched_at: str
+    removed: dict[str, int] = field(default_factory=dict)  # boilerplate lines removed, by rule
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A page that is not stored as an article: `kind` is 'not_article' or 'error'."""
+    fetched_url: str
+    kind: str
+    reason: str
+    detail: str
+    fetched_at: str | None
+
+    @classmethod
+    def not_article(cls, page: Page, reason: str, detail: str = "") -> "Rejected":
+        return cls(page.fetched_url, "not_article", reason, detail, page.fetched_at)
+
+    @classmethod
+    def error(cls, page: Page, reason: str, detail: str = "") -> "Rejected":
+        return cls(page.fetched_url, "error", reason, detail[:500], page.fetched_at)

@@ -1,0 +1,62 @@
+"""Progress while a run goes (a bar on a terminal, log lines otherwise) and the summary at its end."""
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+_LOG_EVERY_S = 10.0
+
+
+class Progress:
+    def __init__(self, stream: TextIO = sys.stderr, bar: bool | None = None):
+        self.stream = stream
+        self.started = time.monotonic()
+        self._last_log = self.started
+        self._bar = None
+        if bar if bar is not None else stream.isatty():
+            from tqdm import tqdm
+
+            self._bar = tqdm(file=stream, unit=" pages", dynamic_ncols=True, mininterval=0.5)
+
+    def update(self, counts) -> None:
+        articles = counts.articles["new"] + counts.articles["updated"] + counts.articles["unchanged"]
+        fields = dict(articles=articles, not_articles=sum(counts.not_articles.values()), errors=sum(counts.errors.values()))
+        if self._bar is not None:
+            self._bar.update(counts.pages - self._bar.n)
+            self._bar.set_postfix(fields, refresh=False)
+            return
+        now = time.monotonic()
+        if now - self._last_log >= _LOG_EVERY_S:
+            self._last_log = now
+            rate = counts.pages / (now - self.started)
+            print(f"[wirecrawl] {counts.pages} pages, {rate:.1f} pages/s, "
+                  + ", ".join(f"{k.replace('_', '-')} {v}" for k, v in fields.items()), file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def format_summary(counts, status: str, store_uri: str) -> str:
+    a = counts.articles
+    lines = [
+        f"reprocess {status}: {counts.pages} pages in {counts.elapsed_s:.1f} s ({counts.pages_per_s:.1f} pages/s)",
+        f"  articles stored: {sum(a.values())} (new {a['new']}, updated {a['updated']}, unchanged {a['unchanged']})",
+        f"  not articles: {sum(counts.not_articles.values())}{_by_reason(counts.not_articles)}",
+        f"  errors: {sum(counts.errors.values())}{_by_reason(counts.errors)}",
+    ]
+    if counts.skipped:
+        lines.append(f"  records skipped: {sum(counts.skipped.values())}{_by_reason(counts.skipped)}")
+    if counts.removed_lines:
+        lines.append(f"  boilerplate lines removed: {sum(counts.removed_lines.values())}{_by_reason(counts.removed_lines)}")
+    if counts.template_updates:
+        lines.append(f"  articles re-cleaned with learned host template lines: {counts.template_updates}")
+    lines.append(f"  store: {store_uri}")
+    return "\n".join(lines)
+
+
+def _by_reason(by: dict[str, int]) -> str:
+    if not by:
+        return ""
+    return " (" + ", ".join(f"{k} {v}" for k, v in sorted(by.items(), key=lambda kv: (-kv[1], kv[0]))) + ")"

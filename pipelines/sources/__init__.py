@@ -1,0 +1,71 @@
+"""Sources of stored pages: WARC files, saved HTML files, and folders of both."""
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import Iterator
+
+from ..model import Page, RawRef
+from .base import BadRecord, Skipped, iso_utc
+from .warc import read_warc
+
+WARC_SUFFIXES = (".warc", ".warc.gz")
+HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
+_MAX_FILE = 64 * 1024 * 1024
+
+
+class SourceError(Exception):
+    """A path given on the command line cannot be read at all."""
+
+
+def expand(paths: list[str]) -> list[Path]:
+    """The input files for these paths (directories searched recursively), in a stable order."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.is_file() and _kind(p))
+        elif path.is_file():
+            if not _kind(path):
+                raise SourceError(f"{raw}: not a WARC ({', '.join(WARC_SUFFIXES)}) or HTML ({', '.join(HTML_SUFFIXES)}) file")
+            files.append(path)
+        else:
+            raise SourceError(f"{raw}: no such file or directory")
+    return files
+
+
+def read(files: list[Path]) -> Iterator[Page | BadRecord | Skipped]:
+    for path in files:
+        if _kind(path) == "warc":
+            yield from read_warc(path)
+        else:
+            yield read_html_file(path)
+
+
+def read_html_file(path: Path) -> Page | BadRecord:
+    path = path.resolve()
+    ref = RawRef(str(path))
+    try:
+        if path.name.endswith(".gz"):
+            with gzip.open(path) as f:
+                body = f.read(_MAX_FILE + 1)
+        else:
+            body = path.read_bytes()
+        mtime = path.stat().st_mtime
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        return BadRecord(path.as_uri(), ref, "unreadable_file", str(exc))
+    if len(body) > _MAX_FILE:
+        return BadRecord(path.as_uri(), ref, "unreadable_file", f"larger than {_MAX_FILE} bytes")
+    return Page(fetched_url=path.as_uri(), body=body, content_type=None, fetched_at=iso_utc(mtime), ref=ref)
+
+
+def _kind(path: Path) -> str | None:
+    name = path.name.lower()
+    if name.endswith(WARC_SUFFIXES):
+        return "warc"
+    if name.endswith(HTML_SUFFIXES):
+        return "html"
+    return None
+
+
+__all__ = ["BadRecord", "Skipped", "SourceError", "expand", "read", "read_html_file", "WARC_SUFFIXES", "HTML_SUFFIXES"]

@@ -1,0 +1,201 @@
+"""Strip boilerplate that extraction lets through, line by line, with general rules.
+
+Each rule is a name and a predicate over one line; a removed line is counted under its rule's name.
+Rules look at the shape of the whole line (short, imperative, only a marker), so a real sentence that
+merely mentions a word ("The advertisement ran during the Super Bowl.") stays. Some removed lines carry
+metadata (byline, time line, photo caption and credit): those are returned as hints, not lost.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import dates, people
+
+_I = re.IGNORECASE
+
+
+def _words(line: str) -> int:
+    return len(line.split())
+
+
+def _bare(line: str) -> str:
+    """Lower case, without surrounding punctuation, decoration and white space."""
+    return re.sub(r"^[\W_]+|[\W_]+$", "", line.lower()).strip()
+
+
+_AD = re.compile(
+    r"(advertisements?|ads?|sponsored( content| links?| post)?|promoted( content)?|paid (content|post)"
+    r"|advertisements? (below|above)|(story|article|content|text) continues (below|after)( this)?( advertisement| ad)?"
+    r"|story continues below( this)? (advertisement|ad)|continue reading( below| the main story)?"
+    r"|scroll (down )?to continue( reading| with content)?|skip (this )?ad(vertisement)?"
+    r"|advertisement\W+scroll to continue( reading)?)", _I)
+
+
+def is_ad_marker(line: str) -> bool:
+    return _words(line) <= 8 and bool(_AD.fullmatch(_bare(line)))
+
+
+_CTA_START = re.compile(
+    r"^(sign up|subscribe|register|join|get|receive|download|stay (informed|up to date|updated|in the know)"
+    r"|don'?t miss|never miss|want (more|to)|like (this|what)|enjoy(ed)?|click|tap|follow|become a (member|subscriber)"
+    r"|support (our|independent)|already a subscriber|to continue reading|unlock)\b", _I)
+_CTA_TOPIC = re.compile(
+    r"\b(newsletters?|inbox|e-?mail|alerts?|app|subscribe|subscription|subscriber|updates|premium|sign up|here|"
+    r"free trial|briefing|journalism)\b", _I)
+_CTA_ANYWHERE = re.compile(
+    r"\b(subscribe (here|now|today)|sign up (here|now|today)|click here|tap here|(in|to) your inbox"
+    r"|sign up for (our|the|a) .{0,40}newsletter|subscribe to (our|the) .{0,40}(newsletter|channel|podcast))\b", _I)
+_URL = re.compile(r"https?://\S+|www\.\S+", _I)
+
+
+def is_call_to_action(line: str) -> bool:
+    if _words(line) > 45:
+        return False
+    if _CTA_ANYWHERE.search(line):
+        return True
+    return bool(_CTA_START.search(line.lstrip("“\"'‘ ")) and (_CTA_TOPIC.search(line) or _URL.search(line)))
+
+
+_SHARE = re.compile(
+    r"(share( this( post| article| story| page| video)?)?( on (facebook|twitter|x|linkedin|whatsapp|email|reddit))?"
+    r"|share (via|with) \w+|(click|tap) to share.*|tweet this|email this( article| story)?|print this( article| story)?"
+    r"|copy (the )?link( url)?|copied|show more sharing options|close extra sharing options"
+    r"|(follow|like) us on .{1,40}|share this with your friends)", _I)
+
+
+def is_share_prompt(line: str) -> bool:
+    return _words(line) <= 8 and bool(_SHARE.fullmatch(_bare(line)))
+
+
+_TEASER = re.compile(
+    r"^\W*(read more|read next|related( coverage| stories| story| articles?| content| reading)?|see also|more from [^:]{1,40}"
+    r"|more on (this|that)( story)?|also read|recommended( for you| reading)?|watch|listen|must read|most read"
+    r"|trending( now)?|top stories|more|editor'?s picks?|latest|read the full story|further reading)\s*[:|>»—–-]", _I)
+_TEASER_WHOLE = re.compile(
+    r"(read more|read next|related|related (coverage|stories|articles|content)|see also|also read|recommended"
+    r"|more stories|most read|top stories|you may also like|more from this section|read the full story)", _I)
+
+
+def is_teaser(line: str) -> bool:
+    if _words(line) > 40:
+        return False
+    return bool(_TEASER.match(line)) or bool(_TEASER_WHOLE.fullmatch(_bare(line)))
+
+
+_CREDIT_TAIL = re.compile(
+    r"\(\s*((photo|image|picture|video|graphic|illustration|file photo)s?( illustration)?\s*(by|:|/|courtesy( of)?)[^()]*"
+    r"|[^()]*\b(AP|AFP|Reuters|EPA|Getty Images|Shutterstock|Bloomberg|Pool)\b[^()]*(photo|images?|via [^()]+)"
+    r"|(AP|AFP|Reuters|EPA) photo[^()]*)\)\W*$", _I)
+_CREDIT_LINE = re.compile(
+    r"^((photo|image|picture|photograph|video|illustration)( credit)?|credit|source|copyright)\s*[:|]"
+    r"|[|/]\s*(getty images|ap|afp|reuters|epa|shutterstock|alamy|pa( wire| images)?|bloomberg)\W*$", _I)
+
+
+def split_caption(line: str) -> tuple[str, str] | None:
+    """(caption, credit) when the line is a photo caption with a credit, else None."""
+    if _words(line) > 80:
+        return None
+    m = _CREDIT_TAIL.search(line)
+    if m:
+        return line[:m.start()].strip(), m.group(0).strip().strip("()").strip()
+    m = _CREDIT_LINE.search(line)
+    if m and _words(line) <= 40:
+        if m.start() == 0:
+            return "", line.strip()
+        return line[:m.start()].strip(), line[m.start():].strip(" |/")
+    return None
+
+
+_COPYRIGHT = re.compile(
+    r"^\W*(copyright\s*(©|\(c\))?|©|\(c\))\s*\d{4}\b"
+    r"|^\W*copyright\s*(©|\(c\))|©|\ball rights reserved\b"
+    r"|may not be (re)?published,? broadcast,? rewritten,? or redistributed"
+    r"|for your personal,? non-?commercial use only|\bthis material may not be\b"
+    r"|^order a reprint of this (story|article)|^reprints? (&|and) permissions$", _I)
+
+
+def is_copyright(line: str) -> bool:
+    return _words(line) <= 70 and bool(_COPYRIGHT.search(line))
+
+
+_CONTRIBUTED = re.compile(r"\b(contributed|contributing)( reporting| to reporting)?( to| for) this (report|story|article|piece)\W*$"
+                          r"|^\W*(additional )?reporting (was )?contributed by\b", _I)
+
+
+def is_contribution_note(line: str) -> bool:
+    return _words(line) <= 40 and bool(_CONTRIBUTED.search(line))
+
+
+_TAGS = re.compile(r"^(tags?|topics?|filed under|categories|more about)\s*:", _I)
+
+
+def is_tag_list(line: str) -> bool:
+    return _words(line) <= 40 and bool(_TAGS.match(line))
+
+
+RULES = (
+    ("ad_marker", is_ad_marker),
+    ("call_to_action", is_call_to_action),
+    ("share_prompt", is_share_prompt),
+    ("teaser", is_teaser),
+    ("copyright", is_copyright),
+    ("contribution_note", is_contribution_note),
+    ("tag_list", is_tag_list),
+)
+
+_HEAD_LINES = 4  # bylines and time lines are looked for before the body starts
+
+
+@dataclass
+class Cleaned:
+    lines: list[str]
+    removed: dict[str, int] = field(default_factory=dict)
+    authors: list[str] = field(default_factory=list)
+    agencies: list[str] = field(default_factory=list)
+    date_line: str | None = None
+    image_caption: str | None = None
+    image_credit: str | None = None
+    notes: list[str] = field(default_factory=list)   # removed lines that may name a wire (taglines, credits)
+
+
+def strip_boilerplate(lines: list[str]) -> Cleaned:
+    out = Cleaned(lines=[])
+    for line in (" ".join(raw.split()) for raw in lines):
+        if not line:
+            continue
+        rule = _rule_for(line, out, in_head=len(out.lines) < _HEAD_LINES and not _body_started(out.lines))
+        if rule is None:
+            out.lines.append(line)
+        else:
+            out.removed[rule] = out.removed.get(rule, 0) + 1
+    return out
+
+
+def _body_started(kept: list[str]) -> bool:
+    return any(_words(line) >= 25 for line in kept)
+
+
+def _rule_for(line: str, out: Cleaned, in_head: bool) -> str | None:
+    """The name of the rule that removes the line, recording what it says into `out`, or None."""
+    for name, predicate in RULES:
+        if predicate(line):
+            if name in ("copyright", "contribution_note"):
+                out.notes.append(line)
+            return name
+    caption = split_caption(line)
+    if caption is not None:
+        if out.image_credit is None:
+            out.image_caption, out.image_credit = caption[0] or None, caption[1]
+        out.notes.append(caption[1])
+        return "caption_credit"
+    if in_head:
+        byline = people.parse_byline(line)
+        if byline is not None:
+            out.authors.extend(n for n in byline.people if n not in out.authors)
+            out.agencies.extend(byline.agencies)
+            return "byline"
+    if dates.is_date_line(line):
+        out.date_line = out.date_line or line
+        return "date_line"
+    return None

@@ -1,0 +1,42 @@
+"""Extract: the article body's paragraphs from a parsed page, with trafilatura.
+
+Precision mode first (it keeps less chrome); when the page itself says its body is much longer
+(the JSON-LD `articleBody`) than what precision mode found, a second opinion in recall mode is taken.
+"""
+from __future__ import annotations
+
+import trafilatura
+from lxml.html import HtmlElement
+
+from ..options import ExtractOptions
+
+_SHORT_RATIO = 0.6     # precision result below this share of the declared body: ask again
+
+
+def parse(text: str) -> HtmlElement | None:
+    return trafilatura.load_html(text)
+
+
+def extract_lines(text: str, tree: HtmlElement, declared_body: str | None, options: ExtractOptions) -> list[str]:
+    """Body paragraphs. `tree` is consumed (trafilatura prunes it); `text` re-parses for a second try."""
+    lines = _run(tree, options, precision=options.favor_precision)
+    declared = len(declared_body.split()) if declared_body else 0
+    if declared and _words(lines) < _SHORT_RATIO * declared:
+        second = parse(text)
+        recall = _run(second, options, precision=False, recall=True) if second is not None else []
+        if _words(recall) > _words(lines):
+            lines = recall
+    return lines
+
+
+def _run(tree: HtmlElement, options: ExtractOptions, precision: bool, recall: bool = False) -> list[str]:
+    result = trafilatura.extract(
+        tree, favor_precision=precision, favor_recall=recall, include_comments=False,
+        include_tables=options.include_tables, output_format="txt", with_metadata=False,
+        deduplicate=False,  # a process-wide cache would make results depend on order
+    )
+    return [line.strip() for line in (result or "").split("\n") if line.strip()]
+
+
+def _words(lines: list[str]) -> int:
+    return sum(len(line.split()) for line in lines)

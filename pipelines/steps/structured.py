@@ -1,0 +1,170 @@
+"""Structured metadata a page declares about itself: JSON-LD, Open Graph / meta tags, <link>, <html lang>."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from lxml import html as lxml_html
+
+_ARTICLE_TYPES = {
+    "newsarticle", "article", "reportagenewsarticle", "analysisnewsarticle", "blogposting",
+    "liveblogposting", "opinionnewsarticle", "backgroundnewsarticle", "reviewnewsarticle",
+    "socialmediaposting", "report", "scholarlyarticle", "techarticle",
+}
+_LISTING_TYPES = {"collectionpage", "itemlist", "searchresultspage", "profilepage"}
+
+
+@dataclass
+class Structured:
+    """What the page's markup declares; every field may be missing."""
+    title: str | None = None
+    html_title: str | None = None
+    site_name: str | None = None
+    canonical_url: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published: str | None = None
+    modified: str | None = None
+    description: str | None = None
+    tags: list[str] = field(default_factory=list)
+    image: str | None = None
+    image_caption: str | None = None
+    language: str | None = None
+    article_body: str | None = None
+    is_article: bool = False        # JSON-LD article type or og:type article
+    is_listing: bool = False        # JSON-LD collection / list / search page
+
+
+def read_structured(tree: lxml_html.HtmlElement) -> Structured:
+    s = Structured()
+    meta = _meta_tags(tree)
+    ld = _jsonld_article(tree, s)
+    s.title = _text(ld.get("headline")) or meta.get("og:title") or meta.get("twitter:title")
+    s.html_title = _text(tree.findtext(".//title"))
+    s.site_name = meta.get("og:site_name") or _name(ld.get("publisher")) or meta.get("application-name")
+    s.canonical_url = _canonical(tree) or meta.get("og:url")
+    s.authors = [n for n in (_name(a) for a in _as_list(ld.get("author"))) if n] or [
+        a for a in meta.getall("author") + meta.getall("article:author") + meta.getall("byl")
+        if not a.startswith("http")]
+    s.published = (_text(ld.get("datePublished")) or meta.get("article:published_time")
+                   or meta.get("og:published_time") or meta.get("pubdate") or meta.get("date")
+                   or meta.get("parsely-pub-date") or meta.get("dc.date") or meta.get("sailthru.date")
+                   or _time_element(tree))
+    s.modified = (_text(ld.get("dateModified")) or meta.get("article:modified_time")
+                  or meta.get("og:updated_time") or meta.get("lastmod"))
+    s.description = meta.get("og:description") or meta.get("description") or _text(ld.get("description"))
+    s.tags = _unique(meta.getall("article:tag") + _keywords(ld.get("keywords"))
+                     + _keywords(meta.get("news_keywords") or meta.get("keywords")))
+    image = _as_list(ld.get("image"))
+    s.image = meta.get("og:image") or meta.get("twitter:image") or (_url(image[0]) if image else None)
+    s.image_caption = _text(image[0].get("caption")) if image and isinstance(image[0], dict) else None
+    s.language = _text(ld.get("inLanguage")) or tree.get("lang") or meta.get("og:locale")
+    body = ld.get("articleBody")
+    s.article_body = body if isinstance(body, str) and body.strip() else None
+    s.is_article = s.is_article or (meta.get("og:type") or "").lower() == "article"
+    return s
+
+
+class _Meta(dict):
+    def __init__(self) -> None:
+        super().__init__()
+        self.all: dict[str, list[str]] = {}
+
+    def getall(self, key: str) -> list[str]:
+        return self.all.get(key, [])
+
+
+def _meta_tags(tree) -> _Meta:
+    meta = _Meta()
+    for el in tree.iterfind(".//meta"):
+        key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
+        value = _text(el.get("content"))
+        if key and value:
+            meta.setdefault(key, value)
+            meta.all.setdefault(key, []).append(value)
+    return meta
+
+
+def _jsonld_article(tree, s: Structured) -> dict:
+    """The first JSON-LD object of an article type (merged over @graph), or {}."""
+    best: dict = {}
+    for script in tree.xpath('.//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text or "", strict=False)
+        except ValueError:
+            continue
+        for obj in _flatten(data):
+            types = {t.lower() for t in _as_list(obj.get("@type")) if isinstance(t, str)}
+            if types & _LISTING_TYPES:
+                s.is_listing = True
+            if types & _ARTICLE_TYPES and not best:
+                best = obj
+                s.is_article = True
+    return best
+
+
+def _flatten(data):
+    if isinstance(data, list):
+        for item in data:
+            yield from _flatten(item)
+    elif isinstance(data, dict):
+        if "@graph" in data:
+            yield from _flatten(data["@graph"])
+        yield data
+
+
+def _canonical(tree) -> str | None:
+    for el in tree.iterfind(".//link"):
+        if "canonical" in (el.get("rel") or "").lower().split() and el.get("href"):
+            return el.get("href").strip()
+    return None
+
+
+def _time_element(tree) -> str | None:
+    for el in tree.iterfind(".//time"):
+        if el.get("datetime"):
+            return el.get("datetime").strip()
+    return None
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _name(value) -> str | None:
+    if isinstance(value, dict):
+        return _text(value.get("name"))
+    if isinstance(value, list):
+        return _name(value[0]) if value else None
+    return _text(value)
+
+
+def _url(value) -> str | None:
+    if isinstance(value, dict):
+        return _text(value.get("url") or value.get("contentUrl"))
+    return _text(value)
+
+
+def _keywords(value) -> list[str]:
+    if isinstance(value, list):
+        return [k for k in (_text(v) for v in value) if k]
+    if isinstance(value, str):
+        return [k.strip() for k in value.split(",") if k.strip()]
+    return []
+
+
+def _text(value) -> str | None:
+    if not isinstance(value, str):
+        return None
+    value = " ".join(value.split())
+    return value or None
+
+
+def _unique(items: list[str]) -> list[str]:
+    seen, out = set(), []
+    for item in items:
+        if item.lower() not in seen:
+            seen.add(item.lower())
+            out.append(item)
+    return out

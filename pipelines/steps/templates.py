@@ -1,0 +1,30 @@
+"""Host templates: a line that recurs across many distinct articles of one host is that host's chrome.
+
+The store keeps which article holds which line (so the knowledge survives runs and reprocessing) and
+calls these functions; the decision itself is here.
+"""
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+
+MAX_TEMPLATE_WORDS = 40  # longer lines are story text, never template candidates
+
+
+def line_key(line: str) -> str:
+    norm = " ".join(unicodedata.normalize("NFKC", line).casefold().split())
+    return hashlib.sha1(norm.encode()).hexdigest()[:16]
+
+
+def candidate_keys(lines: list[str]) -> set[str]:
+    return {line_key(line) for line in lines if len(line.split()) <= MAX_TEMPLATE_WORDS}
+
+
+def lead_key(lines: list[str]) -> str:
+    """Identifies the story an article tells (its longest paragraph), so that revisions and
+    duplicates of one article count as one when deciding what recurs across articles."""
+    return line_key(max(lines, key=len)) if lines else ""
+
+
+def body_text(lines: list[str], template_keys: set[str]) -> str:
+    return "\n".join(line for line in lines if line_key(line) not in template_keys)

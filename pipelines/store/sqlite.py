@@ -1,0 +1,203 @@
+"""The embedded store: SQLite in WAL mode, one writer, each page's rows in one transaction."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Iterator
+
+from ..model import EXPORT_FIELDS, Article, RawRef, Rejected
+from ..steps import templates
+
+SCHEMA_VERSION = "1"
+_ARTICLE_COLUMNS = (
+    "fetched_url", "url", "canonical_url", "title", "authors", "published", "modified", "site_name",
+    "host", "language", "description", "tags", "image", "image_caption", "image_credit", "wire_source",
+    "lines", "text", "fetched_at", "archive_path", "archive_offset", "body_sha1", "extractor_version",
+)
+_REJECT_COLUMNS = ("fetched_url", "kind", "reason", "detail", "fetched_at", "archive_path",
+                   "archive_offset", "body_sha1", "extractor_version")
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used; the message says which and why."""
+
+
+class SQLiteStore:
+    def __init__(self, path: Path):
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+
+    @classmethod
+    def from_uri(cls, uri: str) -> "SQLiteStore":
+        rest = uri.removeprefix("sqlite://")
+        if not rest.startswith("/") or rest == "/":
+            raise StoreError(f"bad SQLite URI {uri!r}: use sqlite:///relative/path.sqlite or sqlite:////absolute/path.sqlite")
+        return cls(Path(rest[1:]))
+
+    # -- life cycle -------------------------------------------------------------------------
+    def open(self) -> "SQLiteStore":
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.executescript(resources.files("pipelines.store").joinpath("schema.sql").read_text())
+            row = db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone()
+            if row is None:
+                db.execute("INSERT INTO store_meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+            elif row[0] != SCHEMA_VERSION:
+                raise StoreError(f"{self.path} has schema version {row[0]}, this wirecrawl expects {SCHEMA_VERSION}")
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+        self._db = db
+        return self
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise StoreError("store is not open")
+        return self._db
+
+    # -- runs ---------------------------------------------------------------------------------
+    def begin_run(self, command: str, options: dict) -> int:
+        cur = self.db.execute(
+            "INSERT INTO runs (command, started_at, status, options) VALUES (?, ?, 'running', ?)",
+            (command, _now(), json.dumps(options, sort_keys=True)))
+        return int(cur.lastrowid)
+
+    def finish_run(self, run_id: int, status: str, counts: dict) -> None:
+        self.db.execute("UPDATE runs SET finished_at=?, status=?, counts=? WHERE id=?",
+                        (_now(), status, json.dumps(counts, sort_keys=True), run_id))
+
+    # -- pages ----------------------------------------------------------------------------------
+    def known(self, fetched_url: str) -> tuple[str | None, str] | None:
+        """(body_sha1, extractor_version) of the stored row for this page, or None."""
+        row = self.db.execute(
+            "SELECT body_sha1, extractor_version FROM articles WHERE fetched_url=? UNION ALL "
+            "SELECT body_sha1, extractor_version FROM rejects WHERE fetched_url=?",
+            (fetched_url, fetched_url)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def save(self, result: Article | Rejected, ref: RawRef, body_sha1: str | None, version: str) -> str:
+        """Store one page's outcome in one transaction; returns 'new', 'updated' or 'unchanged'."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if isinstance(result, Article):
+                outcome = self._save_article(result, ref, body_sha1, version)
+            else:
+                outcome = self._save_reject(result, ref, body_sha1, version)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return outcome
+
+    def _save_article(self, a: Article, ref: RawRef, body_sha1: str | None, version: str) -> str:
+        template_keys = self._template_keys(a.host)
+        row = (a.fetched_url, a.url, a.canonical_url, a.title, json.dumps(a.authors), a.published,
+               a.modified, a.site_name, a.host, a.language, a.description, json.dumps(a.tags), a.image,
+               a.image_caption, a.image_credit, a.wire_source, json.dumps(a.lines, ensure_ascii=False),
+               templates.body_text(a.lines, template_keys), a.fetched_at, ref.path, ref.offset, body_sha1, version)
+        old = self.db.execute(f"SELECT {', '.join(_ARTICLE_COLUMNS)} FROM articles WHERE fetched_url=?",
+                              (a.fetched_url,)).fetchone()
+        existed = old is not None or self._delete_reject(a.fetched_url)
+        if old == row:
+            return "unchanged"
+        placeholders = ", ".join("?" * len(_ARTICLE_COLUMNS))
+        self.db.execute(f"INSERT OR REPLACE INTO articles ({', '.join(_ARTICLE_COLUMNS)}) VALUES ({placeholders})", row)
+        self.db.execute("DELETE FROM host_lines WHERE fetched_url=?", (a.fetched_url,))
+        if a.host:
+            self.db.execute("INSERT OR IGNORE INTO dirty_hosts VALUES (?)", (a.host,))
+            lead = templates.lead_key(a.lines)
+            self.db.executemany(
+                "INSERT INTO host_lines (host, line_hash, fetched_url, lead) VALUES (?, ?, ?, ?)",
+                [(a.host, key, a.fetched_url, lead) for key in sorted(templates.candidate_keys(a.lines))])
+        return "updated" if existed else "new"
+
+    def _save_reject(self, r: Rejected, ref: RawRef, body_sha1: str | None, version: str) -> str:
+        row = (r.fetched_url, r.kind, r.reason, r.detail, r.fetched_at, ref.path, ref.offset, body_sha1, version)
+        old = self.db.execute(f"SELECT {', '.join(_REJECT_COLUMNS)} FROM rejects WHERE fetched_url=?",
+                              (r.fetched_url,)).fetchone()
+        if old == row:
+            return "unchanged"
+        existed = old is not None
+        gone = self.db.execute("SELECT host FROM articles WHERE fetched_url=?", (r.fetched_url,)).fetchone()
+        if gone is not None:
+            self.db.execute("DELETE FROM articles WHERE fetched_url=?", (r.fetched_url,))
+            self.db.execute("DELETE FROM host_lines WHERE fetched_url=?", (r.fetched_url,))
+            if gone[0]:
+                self.db.execute("INSERT OR IGNORE INTO dirty_hosts VALUES (?)", (gone[0],))
+            existed = True
+        placeholders = ", ".join("?" * len(_REJECT_COLUMNS))
+        self.db.execute(f"INSERT OR REPLACE INTO rejects ({', '.join(_REJECT_COLUMNS)}) VALUES ({placeholders})", row)
+        return "updated" if existed else "new"
+
+    def _delete_reject(self, fetched_url: str) -> bool:
+        return self.db.execute("DELETE FROM rejects WHERE fetched_url=?", (fetched_url,)).rowcount > 0
+
+    # -- host templates -----------------------------------------------------------------------
+    def _template_keys(self, host: str | None) -> set[str]:
+        if not host:
+            return set()
+        return {r[0] for r in self.db.execute("SELECT line_hash FROM host_templates WHERE host=?", (host,))}
+
+    def refresh_templates(self, min_articles: int) -> int:
+        """Re-learn the template lines of every host whose articles changed since the last refresh
+        and rewrite the text of their articles; returns how many article rows changed. One
+        transaction per host, so an interrupted refresh resumes where it stopped."""
+        changed = 0
+        for (host,) in self.db.execute("SELECT host FROM dirty_hosts ORDER BY host").fetchall():
+            db = self.db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                learned = {r[0] for r in db.execute(
+                    "SELECT line_hash FROM host_lines WHERE host=? GROUP BY line_hash "
+                    "HAVING COUNT(DISTINCT lead) >= ?", (host, min_articles))}
+                if learned != self._template_keys(host):
+                    db.execute("DELETE FROM host_templates WHERE host=?", (host,))
+                    db.executemany("INSERT INTO host_templates VALUES (?, ?)", [(host, k) for k in sorted(learned)])
+                for fetched_url, lines, text in db.execute(
+                        "SELECT fetched_url, lines, text FROM articles WHERE host=?", (host,)).fetchall():
+                    new_text = templates.body_text(json.loads(lines), learned)
+                    if new_text != text:
+                        db.execute("UPDATE articles SET text=? WHERE fetched_url=?", (new_text, fetched_url))
+                        changed += 1
+                db.execute("DELETE FROM dirty_hosts WHERE host=?", (host,))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return changed
+
+    # -- reading ------------------------------------------------------------------------------
+    def iter_articles(self) -> Iterator[dict]:
+        columns = [c for c in EXPORT_FIELDS]
+        cur = self.db.execute(f"SELECT {', '.join(columns)} FROM articles ORDER BY url, fetched_url")
+        for row in cur:
+            item = dict(zip(columns, row))
+            item["authors"] = json.loads(item["authors"])
+            item["tags"] = json.loads(item["tags"])
+            yield item
+
+    def iter_rejects(self) -> Iterator[dict]:
+        cur = self.db.execute(f"SELECT {', '.join(_REJECT_COLUMNS)} FROM rejects ORDER BY fetched_url")
+        for row in cur:
+            yield dict(zip(_REJECT_COLUMNS, row))
+
+    def runs(self) -> list[dict]:
+        cur = self.db.execute("SELECT id, command, started_at, finished_at, status, counts FROM runs ORDER BY id")
+        return [dict(zip(("id", "command", "started_at", "finished_at", "status", "counts"), r)) for r in cur]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

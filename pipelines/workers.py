@@ -1,0 +1,75 @@
+"""The extraction process pool: CPU-bound work off the main process, with a per-page time limit
+that kills a stuck worker (pebble) instead of waiting on it forever."""
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import FIRST_COMPLETED, TimeoutError, wait
+from typing import Callable, Iterator
+
+from pebble import ProcessExpired, ProcessPool
+
+from .article import process_page
+from .model import Article, Page, Rejected
+from .options import ExtractOptions
+
+_TASKS_PER_WORKER = 500  # recycle workers so no library cache grows without bound
+
+
+def _warm_up() -> None:
+    import py3langid  # noqa: F401  (load the language model once per worker, not per page)
+    import trafilatura  # noqa: F401
+
+
+class ExtractionPool:
+    """Runs `process_page` for pages in worker processes; results come back as they finish."""
+
+    def __init__(self, workers: int, timeout: float, options: ExtractOptions):
+        self.workers = workers
+        self.timeout = timeout
+        self.options = options
+        self._pool: ProcessPool | None = None
+
+    def __enter__(self) -> "ExtractionPool":
+        self._pool = ProcessPool(max_workers=self.workers, max_tasks=_TASKS_PER_WORKER, initializer=_warm_up,
+                                 context=multiprocessing.get_context("forkserver"))
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        assert self._pool is not None
+        if exc_type is None:
+            self._pool.close()
+        else:
+            self._pool.stop()
+        self._pool.join()
+
+    def map_unordered(self, pages: Iterator, on_other: Callable[[object], None]) -> Iterator[tuple[Page, Article | Rejected]]:
+        """(page, outcome) for each Page in `pages`, with a bounded number in flight so memory stays
+        flat; items that are not pages are handed to `on_other` in order."""
+        assert self._pool is not None
+        pending: dict = {}
+        limit = 2 * self.workers + 2
+        for item in pages:
+            if not isinstance(item, Page):
+                on_other(item)
+                continue
+            pending[self._pool.schedule(process_page, (item, self.options), timeout=self.timeout)] = item
+            if len(pending) >= limit:
+                yield from self._drain(pending, FIRST_COMPLETED)
+        while pending:
+            yield from self._drain(pending, FIRST_COMPLETED)
+
+    def _drain(self, pending: dict, when) -> Iterator[tuple[Page, Article | Rejected]]:
+        done, _ = wait(list(pending), return_when=when)
+        for future in done:
+            page = pending.pop(future)
+            yield page, self._outcome(page, future)
+
+    def _outcome(self, page: Page, future) -> Article | Rejected:
+        try:
+            return future.result()
+        except TimeoutError:
+            return Rejected.error(page, "extract_timeout", f"extraction took longer than {self.timeout:g} s")
+        except ProcessExpired as exc:
+            return Rejected.error(page, "worker_crashed", f"worker died (exit code {exc.exitcode})")
+        except Exception as exc:  # a bug or a pathological page: this page fails, the run goes on
+            return Rejected.error(page, "extract_failed", f"{type(exc).__name__}: {exc}")
