@@ -7,7 +7,7 @@ SPIDER_MODULES: list[str] = []
 # wirecrawl settings (read once, at the edge, by crawler/options.py)
 EXTRACT_FAVOR_PRECISION = True      # trafilatura precision mode (less chrome, slightly lower recall)
 EXTRACT_INCLUDE_TABLES = True
-EXTRACT_MIN_WORDS = 30              # a shorter body is stored as not_article/too_short
+EXTRACT_MIN_WORDS = 8               # a shorter body is stored as not_article/too_short
 EXTRACT_TIMEOUT = 30.0              # seconds per page before its worker is killed (extract_timeout)
 EXTRACT_WORKERS = 0                 # extraction processes; 0 means one per CPU
 MAX_PAGE_BYTES = 20_000_000         # a larger page is stored as not_article/too_large

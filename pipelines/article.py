@@ -105,7 +105,7 @@ def _names_site(part: str, names: set[str]) -> bool:
 
 
 def _squash(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", re.sub(r"^the\s+|\bwww\b|\.(com|co\.uk|org|net)$", "", text.lower()))
+    return re.sub(r"[\W_]", "", re.sub(r"^the\s+|\bwww\b|\.(com|co\.uk|org|net)$", "", text.lower()))
 
 
 def _site(host: str | None) -> str:
@@ -127,9 +127,13 @@ def _drop_headline(lines: list[str], title: str | None) -> list[str]:
 
 
 def _login_gate(tree, meta: Structured) -> str | None:
+    """Why the page looks like a login, consent or paywall page. Real article pages often carry a
+    login modal too, so a page that declares itself an article is never judged by its form alone."""
+    if meta.is_article:
+        return None
     if tree.xpath('.//input[@type="password"]'):
         return "password form"
-    if meta.html_title and _LOGIN.search(meta.html_title) and not meta.is_article:
+    if meta.html_title and _LOGIN.search(meta.html_title):
         return f"title: {meta.html_title[:80]}"
     return None
 

@@ -14,7 +14,7 @@ class ExtractOptions:
     """Everything that decides what text and metadata a page yields."""
     favor_precision: bool = True
     include_tables: bool = True
-    min_words: int = 30                 # shorter bodies are "too_short" (not an article)
+    min_words: int = 8                  # shorter bodies are "too_short" (not an article)
     max_page_bytes: int = 20_000_000    # larger bodies are "too_large"
 
     def __post_init__(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from . import dates, people
+from . import dates, people, wire
 
 _I = re.IGNORECASE
 
@@ -64,8 +64,19 @@ _SHARE = re.compile(
     r"|(follow|like) us on .{1,40}|share this with your friends)", _I)
 
 
+_SHARE_TARGET = re.compile(r"(share( this| on| via)?|on|via|facebook|twitter|x|linkedin|whatsapp|email|e-mail|reddit|"
+                           r"pinterest|flipboard|telegram|bluesky|threads|print|copy( link)?|link|comments?|\d+)", _I)
+
+
 def is_share_prompt(line: str) -> bool:
-    return _words(line) <= 8 and bool(_SHARE.fullmatch(_bare(line)))
+    """"Share this post!", or a row of share buttons ("Share on Facebook Share on X Email")."""
+    if _words(line) > 12:
+        return False
+    bare = _bare(line)
+    if _SHARE.fullmatch(bare):
+        return True
+    tokens = re.split(r"[\s|,/·•]+", bare)
+    return bare.startswith("share") and all(_SHARE_TARGET.fullmatch(t) for t in tokens if t)
 
 
 _TEASER = re.compile(
@@ -127,6 +138,14 @@ def is_contribution_note(line: str) -> bool:
     return _words(line) <= 40 and bool(_CONTRIBUTED.search(line))
 
 
+_EMBED = re.compile(r"^\W{0,3}\s*[^()]{1,80}\(@\w{1,30}\)\s+(\w+ \d{1,2}, \d{4}|\d{1,2} \w+ \d{4})\W*$")
+
+
+def is_social_embed(line: str) -> bool:
+    """The attribution line of an embedded post: "— Jane Doe (@jane) November 18, 2019"."""
+    return _words(line) <= 25 and bool(_EMBED.match(line))
+
+
 _TAGS = re.compile(r"^(tags?|topics?|filed under|categories|more about)\s*:", _I)
 
 
@@ -142,6 +161,7 @@ RULES = (
     ("copyright", is_copyright),
     ("contribution_note", is_contribution_note),
     ("tag_list", is_tag_list),
+    ("social_embed", is_social_embed),
 )
 
 _HEAD_LINES = 4  # bylines and time lines are looked for before the body starts
@@ -169,7 +189,19 @@ def strip_boilerplate(lines: list[str]) -> Cleaned:
             out.lines.append(line)
         else:
             out.removed[rule] = out.removed.get(rule, 0) + 1
+    while out.lines and is_author_bio(out.lines[-1]):
+        out.lines.pop()
+        out.removed["author_bio"] = out.removed.get("author_bio", 0) + 1
     return out
+
+
+_BIO = re.compile(r"^[A-Z][\w.'’ -]{2,60}? (is|was|has been) (a|an|the) ([\w,-]+ ){0,5}(reporter|writer|correspondent|"
+                  r"editor|columnist|journalist|contributor|producer|author|critic|fellow|anchor|host)\b")
+
+
+def is_author_bio(line: str) -> bool:
+    """"Jane Doe is a reporter at the Times who covers ..." (only looked for at the end of the body)."""
+    return _words(line) <= 70 and bool(_BIO.match(line))
 
 
 def _body_started(kept: list[str]) -> bool:
@@ -189,6 +221,10 @@ def _rule_for(line: str, out: Cleaned, in_head: bool) -> str | None:
             out.image_caption, out.image_credit = caption[0] or None, caption[1]
         out.notes.append(caption[1])
         return "caption_credit"
+    agency = wire.agency_of(line) if _words(line) <= 4 else None
+    if agency:  # an agency credit standing alone ("Associated Press")
+        out.agencies.append(agency)
+        return "byline"
     if in_head:
         byline = people.parse_byline(line)
         if byline is not None:

@@ -26,12 +26,22 @@ def extract_lines(text: str, tree: HtmlElement, declared_body: str | None, optio
         recall = _run(second, options, precision=False, recall=True) if second is not None else []
         if _words(recall) > _words(lines):
             lines = recall
+    if declared and _words(lines) < _SHORT_RATIO * declared:
+        # The markup hides the body (rendered by script, split over live-blog entries): use the
+        # page's own declaration of it, after what extraction found that it does not repeat.
+        seen = {" ".join(line.split()) for line in lines}
+        lines = lines + [p for p in (" ".join(x.split()) for x in declared_body.split("\n")) if p and p not in seen]
     return lines
+
+
+# Embedded social posts are quoted material, not the article's own text.
+_PRUNE = ["//blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'instagram-media') "
+          "or contains(@class, 'tiktok-embed') or contains(@class, 'bluesky-embed') or contains(@class, 'threads-post')]"]
 
 
 def _run(tree: HtmlElement, options: ExtractOptions, precision: bool, recall: bool = False) -> list[str]:
     result = trafilatura.extract(
-        tree, favor_precision=precision, favor_recall=recall, include_comments=False,
+        tree, prune_xpath=_PRUNE, favor_precision=precision, favor_recall=recall, include_comments=False,
         include_tables=options.include_tables, output_format="txt", with_metadata=False,
         deduplicate=False,  # a process-wide cache would make results depend on order
     )

@@ -58,8 +58,8 @@ def read_structured(tree: lxml_html.HtmlElement) -> Structured:
     s.image = meta.get("og:image") or meta.get("twitter:image") or (_url(image[0]) if image else None)
     s.image_caption = _text(image[0].get("caption")) if image and isinstance(image[0], dict) else None
     s.language = _text(ld.get("inLanguage")) or tree.get("lang") or meta.get("og:locale")
-    body = ld.get("articleBody")
-    s.article_body = body if isinstance(body, str) and body.strip() else None
+    bodies = [ld.get("articleBody")] + [u.get("articleBody") for u in _as_list(ld.get("liveBlogUpdate")) if isinstance(u, dict)]
+    s.article_body = "\n".join(b for b in bodies if isinstance(b, str) and b.strip()) or None
     s.is_article = s.is_article or (meta.get("og:type") or "").lower() == "article"
     return s
 
@@ -85,7 +85,7 @@ def _meta_tags(tree) -> _Meta:
 
 
 def _jsonld_article(tree, s: Structured) -> dict:
-    """The first JSON-LD object of an article type (merged over @graph), or {}."""
+    """The JSON-LD article objects of the page merged into one (over @graph too), or {}."""
     best: dict = {}
     for script in tree.xpath('.//script[@type="application/ld+json"]'):
         try:
@@ -96,8 +96,9 @@ def _jsonld_article(tree, s: Structured) -> dict:
             types = {t.lower() for t in _as_list(obj.get("@type")) if isinstance(t, str)}
             if types & _LISTING_TYPES:
                 s.is_listing = True
-            if types & _ARTICLE_TYPES and not best:
-                best = obj
+            if types & _ARTICLE_TYPES:  # several article objects: the first wins, later ones fill gaps
+                for key, value in obj.items():
+                    best.setdefault(key, value)
                 s.is_article = True
     return best
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 
-MAX_TEMPLATE_WORDS = 40  # longer lines are story text, never template candidates
+MAX_TEMPLATE_WORDS = 120  # longer lines are story text, never template candidates
 
 
 def line_key(line: str) -> str:
