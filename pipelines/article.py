@@ -55,13 +55,16 @@ def _article(page: Page, meta: Structured, cleaned: boilerplate.Cleaned, body: l
     authors += [a for a in cleaned.authors if a not in authors]
     agencies += cleaned.agencies
     fetched = page.fetched_at
+    caption, credit = cleaned.image_caption, cleaned.image_credit
+    if credit is None and meta.figure_caption:
+        caption, credit = boilerplate.split_caption(meta.figure_caption) or (meta.figure_caption, None)
     published = dates.not_after(dates.to_iso(meta.published) or dates.to_iso(cleaned.date_line), fetched)
     return Article(
         fetched_url=page.fetched_url, url=url, canonical_url=canonical, title=title, authors=authors,
         published=published, modified=dates.not_after(dates.to_iso(meta.modified), fetched),
         site_name=meta.site_name, host=host, language=_language(meta.language, body),
         description=meta.description, tags=meta.tags, image=_absolute(meta.image, page.fetched_url),
-        image_caption=cleaned.image_caption or meta.image_caption, image_credit=cleaned.image_credit,
+        image_caption=caption or meta.image_caption or None, image_credit=credit,
         wire_source=wire.from_dateline(body) or (agencies[0] if agencies else None) or wire.from_notes(cleaned.notes),
         lines=body, fetched_at=fetched, removed=cleaned.removed,
     )
@@ -90,7 +93,7 @@ def clean_title(title: str | None, site_name: str | None, url: str) -> str | Non
     host = urlsplit(url).hostname or ""
     names |= {_squash(label) for label in host.split(".") if len(label) > 3}
     names.discard("")
-    parts = re.split(r"\s+[|–—:·•-]\s+|\s+::\s+", title)
+    parts = re.split(r"\s+[|–—:·•-]\s+|\s+::\s+|(?<=\w):\s+", title)
     if len(parts) > 1:
         if _names_site(parts[-1], names):
             title = title[: title.rfind(parts[-1])].rstrip(" |–—:·•-")

@@ -100,6 +100,8 @@ _CREDIT_TAIL = re.compile(
     r"|(AP|AFP|Reuters|EPA) photo[^()]*)\)\W*$", _I)
 _CREDIT_LINE = re.compile(
     r"^((photo|image|picture|photograph|video|illustration)( credit)?|credit|source|copyright)\s*[:|]"
+    r"|(?<=[.!?] )(REUTERS|AFP|AP|EPA|EPA-EFE)/[A-Z][\w .'’-]{1,50}$"
+    r"|(?<=[.!?] )(photo|image|picture|photograph|illustration|composite)( credit)?\s*:\s*[^.]{2,80}$"
     r"|[|/]\s*(getty images|ap|afp|reuters|epa|shutterstock|alamy|pa( wire| images)?|bloomberg)\W*$", _I)
 
 
@@ -123,7 +125,7 @@ _COPYRIGHT = re.compile(
     r"|^\W*copyright\s*(©|\(c\))|©|\ball rights reserved\b"
     r"|may not be (re)?published,? broadcast,? rewritten,? or redistributed"
     r"|for your personal,? non-?commercial use only|\bthis material may not be\b"
-    r"|^order a reprint of this (story|article)|^reprints? (&|and) permissions$", _I)
+    r"|^(our|editorial) standards\b|^order a reprint of this (story|article)|^reprints? (&|and) permissions$", _I)
 
 
 def is_copyright(line: str) -> bool:

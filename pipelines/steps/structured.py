@@ -28,6 +28,7 @@ class Structured:
     tags: list[str] = field(default_factory=list)
     image: str | None = None
     image_caption: str | None = None
+    figure_caption: str | None = None   # the first visible photo caption (figcaption or .caption)
     language: str | None = None
     article_body: str | None = None
     is_article: bool = False        # JSON-LD article type or og:type article
@@ -57,6 +58,7 @@ def read_structured(tree: lxml_html.HtmlElement) -> Structured:
     image = _as_list(ld.get("image"))
     s.image = meta.get("og:image") or meta.get("twitter:image") or (_url(image[0]) if image else None)
     s.image_caption = _text(image[0].get("caption")) if image and isinstance(image[0], dict) else None
+    s.figure_caption = _figure_caption(tree)
     s.language = _text(ld.get("inLanguage")) or tree.get("lang") or meta.get("og:locale")
     bodies = [ld.get("articleBody")] + [u.get("articleBody") for u in _as_list(ld.get("liveBlogUpdate")) if isinstance(u, dict)]
     s.article_body = "\n".join(b for b in bodies if isinstance(b, str) and b.strip()) or None
@@ -117,6 +119,15 @@ def _canonical(tree) -> str | None:
     for el in tree.iterfind(".//link"):
         if "canonical" in (el.get("rel") or "").lower().split() and el.get("href"):
             return el.get("href").strip()
+    return None
+
+
+def _figure_caption(tree) -> str | None:
+    for el in tree.xpath(".//figcaption | .//*[contains(concat(' ', normalize-space(@class), ' '), ' caption ')"
+                         " or contains(@class, 'caption-text') or contains(@class, 'image-caption')]"):
+        text = _text(el.text_content())
+        if text and len(text.split()) >= 3:
+            return text
     return None
 
 

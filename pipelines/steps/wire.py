@@ -21,7 +21,7 @@ AGENCIES = {
 _NAMED = {code: re.compile(p, re.I) for code, p in AGENCIES.items()}
 _CODES = "|".join(["AP", "Reuters", "AFP", "UPI", "dpa", "EFE", "ANSA", "Xinhua", "Bloomberg", "PA"])
 # "LOS ANGELES (AP) —", "NEW YORK, March 4 (Reuters) -", "PARIS (AFP) -"
-_DATELINE = re.compile(r"^[A-Z][A-Za-z .,'’/-]{1,60}\((" + _CODES + r")\)\s*[—–-]")
+_DATELINE = re.compile(r"^[A-Z][A-Za-z\d .,'’/-]{1,60}\((" + _CODES + r")\)\s*[—–-]")
 
 
 def agency_of(name: str) -> str | None:

@@ -111,7 +111,9 @@ class SQLiteStore:
         old = self.db.execute(f"SELECT {', '.join(_ARTICLE_COLUMNS)} FROM articles WHERE fetched_url=?",
                               (a.fetched_url,)).fetchone()
         existed = old is not None or self._delete_reject(a.fetched_url)
-        if old == row:
+        if old is not None and old[:-1] == row[:-1]:
+            if old[-1] != version:  # a new extractor gave the same row: note who made it, nothing changed
+                self.db.execute("UPDATE articles SET extractor_version=? WHERE fetched_url=?", (version, a.fetched_url))
             return "unchanged"
         placeholders = ", ".join("?" * len(_ARTICLE_COLUMNS))
         self.db.execute(f"INSERT OR REPLACE INTO articles ({', '.join(_ARTICLE_COLUMNS)}) VALUES ({placeholders})", row)
@@ -128,7 +130,9 @@ class SQLiteStore:
         row = (r.fetched_url, r.kind, r.reason, r.detail, r.fetched_at, ref.path, ref.offset, body_sha1, version)
         old = self.db.execute(f"SELECT {', '.join(_REJECT_COLUMNS)} FROM rejects WHERE fetched_url=?",
                               (r.fetched_url,)).fetchone()
-        if old == row:
+        if old is not None and old[:-1] == row[:-1]:
+            if old[-1] != version:
+                self.db.execute("UPDATE rejects SET extractor_version=? WHERE fetched_url=?", (version, r.fetched_url))
             return "unchanged"
         existed = old is not None
         gone = self.db.execute("SELECT host FROM articles WHERE fetched_url=?", (r.fetched_url,)).fetchone()

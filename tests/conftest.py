@@ -1,0 +1,47 @@
+"""Shared test helpers: run the real `scrapy` commands in a subprocess, read the real SQLite store."""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_TEXT = ROOT / "seeds" / "000_10c23d053f17356e.txt"
+SEED_PAGES = ROOT / "seeds" / "pages"
+
+
+class Wirecrawl:
+    """The command line, as a user runs it from the project root, against a store in tmp_path."""
+
+    def __init__(self, tmp_path: Path):
+        self.store_path = tmp_path / "store.sqlite"
+        self.store = f"sqlite:///{self.store_path}"
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        proc = subprocess.run([sys.executable, "-m", "scrapy.cmdline", *args], cwd=ROOT, capture_output=True,
+                              text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}, timeout=600)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"scrapy {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def reprocess(self, *paths, settings: dict | None = None, workers: int = 2, extra=()) -> subprocess.CompletedProcess:
+        opts = [f"-s{k}={v}" for k, v in (settings or {}).items()]
+        return self.run("reprocess", *map(str, paths), "--store", self.store, "--workers", str(workers), *opts, *extra)
+
+    def export(self) -> list[dict]:
+        out = self.run("export", "--store", self.store, "-o", "-").stdout
+        return [json.loads(line) for line in out.splitlines()]
+
+    def query(self, sql: str, *params) -> list[tuple]:
+        with sqlite3.connect(self.store_path) as db:
+            return db.execute(sql, params).fetchall()
+
+
+@pytest.fixture
+def wirecrawl(tmp_path) -> Wirecrawl:
+    return Wirecrawl(tmp_path)

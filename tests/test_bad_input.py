@@ -1,0 +1,68 @@
+"""Bad input fails alone, with its reason in the summary and in the store, and the run goes on."""
+from __future__ import annotations
+
+from pages import article_html, nested_tables_html, write_warc
+
+
+def test_each_bad_page_fails_alone_with_its_reason(wirecrawl, tmp_path):
+    good = article_html().encode()
+    latin_labelled = article_html(title="Café owners rally — “again”").encode("utf-8")
+    warc = write_warc(tmp_path / "mixed.warc.gz", [
+        ("https://news.example/good", good, {"Content-Type": "text/html; charset=utf-8"}),
+        ("https://news.example/report.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n",
+         {"Content-Type": "text/html"}),
+        ("https://news.example/wrong-charset", latin_labelled, {"Content-Type": "text/html; charset=iso-8859-1"}),
+        ("https://news.example/empty", b"", {"Content-Type": "text/html"}),
+        ("https://news.example/tables", nested_tables_html().encode(), {"Content-Type": "text/html"}),
+        ("https://news.example/moved", b"", {"_status": "301 Moved Permanently", "Location": "/good"}),
+    ])
+    truncated = write_warc(tmp_path / "cut.warc", [
+        ("https://news.example/before-the-cut", article_html(title="Storm closes schools").encode(), {"Content-Type": "text/html"}),
+        ("https://news.example/cut", good, {"Content-Type": "text/html"}),
+    ], with_requests=False)
+    truncated.write_bytes(truncated.read_bytes()[:-800])
+
+    proc = wirecrawl.reprocess(warc, truncated, settings={"EXTRACT_TIMEOUT": 3})
+
+    out = proc.stdout
+    assert "articles stored: 3 (new 3, updated 0, unchanged 0)" in out
+    assert "not articles: 2 (empty_page 1, not_html 1)" in out
+    assert "errors: 2 (bad_record 1, extract_timeout 1)" in out
+    assert "records skipped: 7 (not_a_response_record 6, http_301 1)" in out
+    rejects = {url: (kind, reason) for url, kind, reason in wirecrawl.query("SELECT fetched_url, kind, reason FROM rejects")}
+    assert rejects == {
+        "https://news.example/report.pdf": ("not_article", "not_html"),
+        "https://news.example/empty": ("not_article", "empty_page"),
+        "https://news.example/tables": ("error", "extract_timeout"),
+        "https://news.example/cut": ("error", "bad_record"),
+    }
+    rows = {r["fetched_url"]: r for r in wirecrawl.export()}
+    assert set(rows) == {"https://news.example/good", "https://news.example/wrong-charset", "https://news.example/before-the-cut"}
+    assert rows["https://news.example/wrong-charset"]["title"] == "Café owners rally — “again”"
+    assert rows["https://news.example/good"]["text"].startswith("WASHINGTON (AP) — The Senate voted")
+    run = wirecrawl.query("SELECT status, counts FROM runs")
+    assert run[0][0] == "finished" and '"extract_timeout": 1' in run[0][1]
+
+
+def test_a_bom_wins_over_a_wrong_header(wirecrawl, tmp_path):
+    body = "\ufeff".encode("utf-16-le") + article_html(title="Zürich cafés reopen").encode("utf-16-le")
+    warc = write_warc(tmp_path / "bom.warc", [("https://news.example/bom", body, {"Content-Type": "text/html; charset=iso-8859-1"})])
+    wirecrawl.reprocess(warc)
+    assert [r["title"] for r in wirecrawl.export()] == ["Zürich cafés reopen"]
+
+
+def test_nothing_to_process_exits_non_zero_with_a_reason(wirecrawl, tmp_path):
+    proc = wirecrawl.run("reprocess", str(tmp_path / "missing"), "--store", wirecrawl.store, check=False)
+    assert proc.returncode != 0
+    assert "no such file or directory" in proc.stderr
+    (tmp_path / "empty").mkdir()
+    proc = wirecrawl.run("reprocess", str(tmp_path / "empty"), "--store", wirecrawl.store, check=False)
+    assert proc.returncode != 0 and "no WARC or HTML files found" in proc.stderr
+
+
+def test_an_unusable_store_exits_non_zero(wirecrawl, tmp_path):
+    page = tmp_path / "a.html"
+    page.write_text(article_html())
+    (tmp_path / "not-a-db.sqlite").write_text("this is not a database")
+    proc = wirecrawl.run("reprocess", str(page), "--store", f"sqlite:///{tmp_path / 'not-a-db.sqlite'}", check=False)
+    assert proc.returncode != 0 and "cannot open store" in proc.stderr
