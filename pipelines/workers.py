@@ -16,8 +16,7 @@ _TASKS_PER_WORKER = 500  # recycle workers so no library cache grows without bou
 
 
 def _warm_up() -> None:
-    import py3langid  # noqa: F401  (load the language model once per worker, not per page)
-    import trafilatura  # noqa: F401
+    import trafilatura  # noqa: F401  (import once per worker, before its first page)
 
 
 class ExtractionPool:

@@ -1,0 +1,114 @@
+"""Speed: `scrapy reprocess` (extract, clean, store) against trafilatura's own CLI doing extraction alone
+(`trafilatura --input-dir --parallel N`), alternated in one run on the same folder of pages; 1 against 2
+workers; and resident memory over a run of 5,000 pages.
+
+    python bench/speed.py [../shared/bench] [--rounds 3] [--memory-pages 5000]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from fastwarc.warc import ArchiveIterator, WarcRecordType
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import run_reprocess  # noqa: E402
+
+TRAFILATURA = str(Path(sys.executable).with_name("trafilatura"))
+
+
+def write_pages(warc: Path, folder: Path, copies: int = 1) -> int:
+    """The WARC's pages as .html files (`copies` times, under distinct names); returns the file count."""
+    folder.mkdir(parents=True, exist_ok=True)
+    bodies = [r.reader.read() for r in ArchiveIterator(open(warc, "rb"), record_types=WarcRecordType.response)]
+    n = 0
+    for c in range(copies):
+        for i, body in enumerate(bodies):
+            (folder / f"p{c:03d}-{i:04d}.html").write_bytes(body)
+            n += 1
+    return n
+
+
+def time_trafilatura(folder: Path, workers: int) -> float:
+    with tempfile.TemporaryDirectory() as out:
+        started = time.perf_counter()
+        subprocess.run([TRAFILATURA, "--input-dir", str(folder), "--output-dir", out, "--parallel", str(workers),
+                        "--precision", "--no-comments"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return time.perf_counter() - started
+
+
+def time_reprocess(folder: Path, workers: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        return run_reprocess([str(folder)], Path(tmp) / "s.sqlite", workers)
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants, in MB."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS"))
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                todo += [int(c) for c in f.read().split()]
+        except (OSError, StopIteration):
+            continue
+    return total / 1024
+
+
+def memory_run(folder: Path, workers: int) -> tuple[float, list[float]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.Popen([sys.executable, "-m", "scrapy.cmdline", "reprocess", str(folder), "--store",
+                                 f"sqlite:///{Path(tmp) / 's.sqlite'}", "--workers", str(workers)],
+                                cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.DEVNULL)
+        samples: list[float] = []
+        started = time.perf_counter()
+        while proc.poll() is None:
+            samples.append(tree_rss_mb(proc.pid))
+            time.sleep(1)
+        return time.perf_counter() - started, samples
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("data", nargs="?", default=str(Path(__file__).resolve().parents[2] / "shared" / "bench"))
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--memory-pages", type=int, default=5000)
+    args = ap.parse_args()
+    warc = Path(args.data) / "syndication-dev.warc.gz"
+    tmp = Path(tempfile.mkdtemp())
+    try:
+        pages = write_pages(warc, tmp / "pages")
+        print(f"{pages} pages ({sum(p.stat().st_size for p in (tmp / 'pages').iterdir()) / 1e6:.0f} MB), {args.rounds} alternated rounds")
+        times: dict[str, list[float]] = {"trafilatura-cli-2": [], "reprocess-2": [], "reprocess-1": []}
+        for _ in range(args.rounds):
+            times["trafilatura-cli-2"].append(time_trafilatura(tmp / "pages", 2))
+            times["reprocess-2"].append(time_reprocess(tmp / "pages", 2))
+            times["reprocess-1"].append(time_reprocess(tmp / "pages", 1))
+        med = {k: statistics.median(v) for k, v in times.items()}
+        for k, v in times.items():
+            print(f"  {k:18s} median {med[k]:6.2f} s  ({pages / med[k]:5.1f} pages/s)  runs {', '.join(f'{x:.2f}' for x in v)}")
+        print(f"ratio reprocess / trafilatura CLI, 2 processes: {med['reprocess-2'] / med['trafilatura-cli-2']:.2f} (target <= 1.0)")
+        print(f"speed-up 2 workers over 1: {med['reprocess-1'] / med['reprocess-2']:.2f}x (target >= 1.8)")
+        if args.memory_pages:
+            copies = -(-args.memory_pages // pages)
+            n = write_pages(warc, tmp / "many", copies)
+            seconds, rss = memory_run(tmp / "many", 2)
+            q = max(1, len(rss) // 4)
+            print(f"memory over {n} pages ({seconds:.0f} s, 2 workers, main + workers): first quarter max "
+                  f"{max(rss[:q]):.0f} MB, last quarter max {max(rss[-q:]):.0f} MB, overall max {max(rss):.0f} MB")
+    finally:
+        shutil.rmtree(tmp)
+
+
+if __name__ == "__main__":
+    main()
