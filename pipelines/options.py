@@ -56,9 +56,9 @@ def _digest(text: str) -> str:
 
 def _rules_version() -> str:
     """A digest of the extraction code itself, so editing a rule re-extracts affected rows."""
-    steps = Path(__file__).parent / "steps"
+    here = Path(__file__).parent
     h = hashlib.sha1()
-    for path in sorted(steps.glob("*.py")):
+    for path in sorted(here.joinpath("steps").glob("*.py")) + [here / "article.py"]:
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return "r" + h.hexdigest()[:10]
