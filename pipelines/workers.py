@@ -53,12 +53,12 @@ class ExtractionPool:
                 continue
             pending[self._pool.schedule(process_page, (item, self.options), timeout=self.timeout)] = item
             if len(pending) >= limit:
-                yield from self._drain(pending, FIRST_COMPLETED)
+                yield from self._drain(pending)
         while pending:
-            yield from self._drain(pending, FIRST_COMPLETED)
+            yield from self._drain(pending)
 
-    def _drain(self, pending: dict, when) -> Iterator[tuple[Page, Article | Rejected]]:
-        done, _ = wait(list(pending), return_when=when)
+    def _drain(self, pending: dict) -> Iterator[tuple[Page, Article | Rejected]]:
+        done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
         for future in done:
             page = pending.pop(future)
             yield page, self._outcome(page, future)

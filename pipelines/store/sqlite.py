@@ -97,6 +97,9 @@ class SQLiteStore:
             else:
                 outcome = self._save_reject(result, ref, body_sha1, version)
             db.execute("COMMIT")
+        except sqlite3.Error as exc:  # disk full, locked too long: this page's rows are rolled back whole
+            db.execute("ROLLBACK")
+            raise StoreError(f"cannot write to store {self.path}: {exc}") from exc
         except BaseException:
             db.execute("ROLLBACK")
             raise
@@ -185,22 +188,12 @@ class SQLiteStore:
 
     # -- reading ------------------------------------------------------------------------------
     def iter_articles(self) -> Iterator[dict]:
-        columns = [c for c in EXPORT_FIELDS]
-        cur = self.db.execute(f"SELECT {', '.join(columns)} FROM articles ORDER BY url, fetched_url")
+        cur = self.db.execute(f"SELECT {', '.join(EXPORT_FIELDS)} FROM articles ORDER BY url, fetched_url")
         for row in cur:
-            item = dict(zip(columns, row))
+            item = dict(zip(EXPORT_FIELDS, row))
             item["authors"] = json.loads(item["authors"])
             item["tags"] = json.loads(item["tags"])
             yield item
-
-    def iter_rejects(self) -> Iterator[dict]:
-        cur = self.db.execute(f"SELECT {', '.join(_REJECT_COLUMNS)} FROM rejects ORDER BY fetched_url")
-        for row in cur:
-            yield dict(zip(_REJECT_COLUMNS, row))
-
-    def runs(self) -> list[dict]:
-        cur = self.db.execute("SELECT id, command, started_at, finished_at, status, counts FROM runs ORDER BY id")
-        return [dict(zip(("id", "command", "started_at", "finished_at", "status", "counts"), r)) for r in cur]
 
 
 def _now() -> str:
