@@ -1,6 +1,7 @@
 """The records that flow through the core: a fetched page in, an article or a rejection out."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 # Field order of an exported article (the public contract of `scrapy export`).
@@ -27,6 +28,10 @@ class Page:
     fetched_at: str            # ISO 8601 UTC
     ref: RawRef
     status: int = 200
+    body_sha1: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:  # hashed once, where the bytes are read
+        object.__setattr__(self, "body_sha1", hashlib.sha1(self.body).hexdigest())
 
 
 @dataclass

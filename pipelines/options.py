@@ -4,9 +4,8 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import asdict, dataclass
+from importlib.metadata import version as _package_version
 from pathlib import Path
-
-import trafilatura
 
 
 @dataclass(frozen=True)
@@ -25,7 +24,7 @@ class ExtractOptions:
 
     def version(self) -> str:
         """Identifies the rules and options that produced a row; a change re-extracts it."""
-        return f"{RULES_VERSION}+t{trafilatura.__version__}+o{_digest(repr(sorted(asdict(self).items())))}"
+        return f"{RULES_VERSION}+t{_TRAFILATURA}+o{_digest(repr(sorted(asdict(self).items())))}"
 
 
 @dataclass(frozen=True)
@@ -65,3 +64,4 @@ def _rules_version() -> str:
 
 
 RULES_VERSION = _rules_version()
+_TRAFILATURA = _package_version("trafilatura")  # without importing it: the main process never extracts

@@ -1,7 +1,6 @@
 """Reprocess stored pages (WARC files, saved HTML) through the core steps into the store."""
 from __future__ import annotations
 
-import hashlib
 import signal
 import time
 from dataclasses import asdict, dataclass, field
@@ -67,8 +66,7 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, progre
     def fresh_pages():
         for item in sources.read(files):
             if isinstance(item, Page) and not run.force:
-                sha = hashlib.sha1(item.body).hexdigest()
-                if store.known(item.fetched_url) == (sha, version):
+                if store.known(item.fetched_url) == (item.body_sha1, version):
                     counts.pages += 1
                     counts.articles["unchanged"] += 1  # same bytes, same extractor: same row
                     progress.update(counts)
@@ -80,7 +78,7 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, progre
         with ExtractionPool(run.workers, run.extract_timeout, extract) as pool:
             for page, outcome in pool.map_unordered(fresh_pages(), on_other):
                 counts.pages += 1
-                result = store.save(outcome, page.ref, hashlib.sha1(page.body).hexdigest(), version)
+                result = store.save(outcome, page.ref, page.body_sha1, version)
                 if isinstance(outcome, Article):
                     counts.articles[result] += 1
                     for rule, n in outcome.removed.items():

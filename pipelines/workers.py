@@ -8,7 +8,6 @@ from typing import Callable, Iterator
 
 from pebble import ProcessExpired, ProcessPool
 
-from .article import process_page
 from .model import Article, Page, Rejected
 from .options import ExtractOptions
 
@@ -16,7 +15,13 @@ _TASKS_PER_WORKER = 500  # recycle workers so no library cache grows without bou
 
 
 def _warm_up() -> None:
-    import trafilatura  # noqa: F401  (import once per worker, before its first page)
+    from . import article  # noqa: F401  (import the extractor once per worker, before its first page)
+
+
+def _process(page: Page, options: ExtractOptions) -> Article | Rejected:
+    """Runs in a worker. Importing the extractor here keeps it (and trafilatura) out of the main process."""
+    from .article import process_page
+    return process_page(page, options)
 
 
 class ExtractionPool:
@@ -29,8 +34,12 @@ class ExtractionPool:
         self._pool: ProcessPool | None = None
 
     def __enter__(self) -> "ExtractionPool":
+        context = multiprocessing.get_context("forkserver")
+        # The fork server imports the extractor once and every worker forks from it ready to go; by default
+        # it would import the main module instead (all of Scrapy, under `scrapy reprocess`).
+        context.set_forkserver_preload(["pipelines.article"])
         self._pool = ProcessPool(max_workers=self.workers, max_tasks=_TASKS_PER_WORKER, initializer=_warm_up,
-                                 context=multiprocessing.get_context("forkserver"))
+                                 context=context)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -51,7 +60,7 @@ class ExtractionPool:
             if not isinstance(item, Page):
                 on_other(item)
                 continue
-            pending[self._pool.schedule(process_page, (item, self.options), timeout=self.timeout)] = item
+            pending[self._pool.schedule(_process, (item, self.options), timeout=self.timeout)] = item
             if len(pending) >= limit:
                 yield from self._drain(pending)
         while pending:
