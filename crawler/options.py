@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from scrapy.settings import BaseSettings
 
-from pipelines.options import ExtractOptions, RunOptions, default_workers
+from pipelines.options import DedupOptions, ExtractOptions, RunOptions, default_workers
 
 
 def extract_options(settings: BaseSettings) -> ExtractOptions:
@@ -23,4 +23,20 @@ def run_options(settings: BaseSettings, store: str | None = None, workers: int |
         extract_timeout=settings.getfloat("EXTRACT_TIMEOUT"),
         template_min_articles=settings.getint("TEMPLATE_MIN_ARTICLES"),
         force=force,
+    )
+
+
+def dedup_options(settings: BaseSettings) -> DedupOptions:
+    return DedupOptions(
+        shingle_size=settings.getint("DEDUP_SHINGLE_SIZE"),
+        num_perm=settings.getint("DEDUP_NUM_PERM"),
+        seed=settings.getint("DEDUP_SEED"),
+        lsh_bands=settings.getint("DEDUP_LSH_BANDS"),
+        lsh_rows=settings.getint("DEDUP_LSH_ROWS"),
+        jaccard=settings.getfloat("DEDUP_JACCARD"),
+        containment=settings.getfloat("DEDUP_CONTAINMENT"),
+        containment_min_jaccard=settings.getfloat("DEDUP_CONTAINMENT_MIN_JACCARD"),
+        min_shared=settings.getint("DEDUP_MIN_SHARED"),
+        exact_margin=settings.getfloat("DEDUP_EXACT_MARGIN"),
+        window_days=settings.getint("DEDUP_WINDOW_DAYS"),
     )

@@ -4,12 +4,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-# Field order of an exported article (the public contract of `scrapy export`).
-EXPORT_FIELDS = (
+# Field order of an exported article (the public contract of `scrapy export`): what extraction gives,
+# then the article's place in its story.
+ARTICLE_FIELDS = (
     "url", "fetched_url", "canonical_url", "title", "authors", "published", "modified",
     "site_name", "host", "language", "description", "tags", "image", "image_caption",
     "image_credit", "wire_source", "text", "fetched_at",
 )
+STORY_FIELDS = ("story_id", "relation", "similarity")
+EXPORT_FIELDS = ARTICLE_FIELDS + STORY_FIELDS
 
 
 @dataclass(frozen=True)

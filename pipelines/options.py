@@ -45,6 +45,37 @@ class RunOptions:
             raise ValueError(f"TEMPLATE_MIN_ARTICLES must be at least 2, got {self.template_min_articles}")
 
 
+@dataclass(frozen=True)
+class DedupOptions:
+    """Everything that decides which articles are one story. All of it is stored with the index: a store
+    whose signatures were made with other values refuses to open until its stories are rebuilt."""
+    shingle_size: int = 5          # words per shingle
+    num_perm: int = 128            # MinHash permutations
+    seed: int = 1                  # permutation seed
+    hash: str = "xxh32"            # shingle hash function
+    scheme: str = "affine32"       # datasketch 2.0 permutation scheme
+    lsh_bands: int = 64            # LSH bands x rows: candidates found with high probability from Jaccard 0.2 up
+    lsh_rows: int = 2
+    jaccard: float = 0.3           # link two articles at this Jaccard similarity of their shingles...
+    containment: float = 0.8       # ...or when this share of the shorter one is in the longer one
+    containment_min_jaccard: float = 0.2  # ...and the shorter keeps at least this much of the longer
+    min_shared: int = 8            # never link on fewer shared shingles than this
+    exact_margin: float = 0.1      # estimates this close to a threshold are checked on the stored shingles
+    window_days: int = 14          # articles further apart than this in time are never linked
+
+    def __post_init__(self) -> None:
+        if self.shingle_size < 1 or self.num_perm < 16 or self.window_days < 1:
+            raise ValueError("DEDUP_SHINGLE_SIZE >= 1, DEDUP_NUM_PERM >= 16 and DEDUP_WINDOW_DAYS >= 1 are required")
+        if self.lsh_bands * self.lsh_rows > self.num_perm or self.lsh_bands < 2:
+            raise ValueError(f"DEDUP_LSH_BANDS x DEDUP_LSH_ROWS must be at most DEDUP_NUM_PERM ({self.num_perm}) "
+                             f"with at least 2 bands, got {self.lsh_bands} x {self.lsh_rows}")
+        if self.hash != "xxh32" or self.scheme != "affine32":
+            raise ValueError("only hash 'xxh32' with scheme 'affine32' is supported")
+        for name in ("jaccard", "containment", "containment_min_jaccard"):
+            if not 0 < getattr(self, name) <= 1:
+                raise ValueError(f"DEDUP_{name.upper()} must be in (0, 1], got {getattr(self, name)}")
+
+
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 

@@ -52,6 +52,11 @@ def format_summary(counts, status: str, store_uri: str) -> str:
         lines.append(f"  boilerplate lines removed: {sum(counts.removed_lines.values())}{_by_reason(counts.removed_lines)}")
     if counts.template_updates:
         lines.append(f"  articles re-cleaned with learned host template lines: {counts.template_updates}")
+    st = counts.stories
+    if st:
+        lines.append(f"  stories: {st.get('stories', 0)} ({st.get('syndicated_stories', 0)} with copies, "
+                     f"{st.get('copies', 0)} copies); this run filed {st.get('filed', 0)} articles, "
+                     f"{st.get('stories_joined', 0)} joined a story")
     lines.append(f"  store: {store_uri}")
     return "\n".join(lines)
 

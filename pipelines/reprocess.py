@@ -7,10 +7,11 @@ from dataclasses import asdict, dataclass, field
 
 from . import sources
 from .model import Article, Page, Rejected
-from .options import ExtractOptions, RunOptions
+from .options import DedupOptions, ExtractOptions, RunOptions
 from .progress import Progress
 from .sources import BadRecord, Skipped
 from .store import open_store
+from .stories import Stories
 from .workers import ExtractionPool
 
 
@@ -23,6 +24,7 @@ class Counts:
     skipped: dict[str, int] = field(default_factory=dict)
     removed_lines: dict[str, int] = field(default_factory=dict)
     template_updates: int = 0
+    stories: dict[str, int] = field(default_factory=dict)
     elapsed_s: float = 0.0
 
     @property
@@ -37,13 +39,22 @@ class NothingToDo(Exception):
     """No input could be found; the message says where we looked."""
 
 
-def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, progress: Progress) -> tuple[Counts, str]:
-    """Process every page under `paths` into the store; returns the counts and the run's status.
-    Raises SourceError / StoreError / NothingToDo when nothing at all can be processed."""
-    files = sources.expand(paths)
-    if not files:
+def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup: DedupOptions,
+              progress: Progress, rebuild_stories: bool = False) -> tuple[Counts, str]:
+    """Process every page under `paths` into the store and file each article into its story; returns
+    the counts and the run's status. Raises SourceError / StoreError / NothingToDo /
+    DedupParamsMismatch when nothing at all can be processed."""
+    files = sources.expand(paths) if paths else []
+    if paths and not files:
         raise NothingToDo(f"no WARC or HTML files found in {', '.join(paths)}")
+    if not paths and not rebuild_stories:
+        raise NothingToDo("no input given")
     store = open_store(run.store_uri)
+    try:
+        stories = Stories(store, dedup, rebuild=rebuild_stories)
+    except BaseException:
+        store.close()
+        raise
     version = extract.version()
     counts = Counts()
     run_id = store.begin_run("reprocess", {"paths": paths, "extractor_version": version, **asdict(run), **asdict(extract)})
@@ -75,10 +86,13 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, progre
 
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
+        stories.file_unfiled()  # what a killed run left, or everything after --rebuild-stories
         with ExtractionPool(run.workers, run.extract_timeout, extract) as pool:
             for page, outcome in pool.map_unordered(fresh_pages(), on_other):
                 counts.pages += 1
                 result = store.save(outcome, page.ref, page.body_sha1, version)
+                if result != "unchanged":
+                    stories.file(page.fetched_url)
                 if isinstance(outcome, Article):
                     counts.articles[result] += 1
                     for rule, n in outcome.removed.items():
@@ -87,12 +101,14 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, progre
                     record(outcome.kind, outcome.reason)
                 progress.update(counts)
         counts.template_updates = store.refresh_templates(run.template_min_articles)
+        stories.file_unfiled()  # articles whose text the learned templates changed
         status = "finished"
     except KeyboardInterrupt:
         status = "interrupted"
     finally:
         signal.signal(signal.SIGTERM, previous)
         counts.elapsed_s = round(time.monotonic() - started, 3)
+        counts.stories = {**asdict(stories.counts), **store.stories().totals()}
         progress.close()
         store.finish_run(run_id, status, counts.as_dict())
         store.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.article import process_page
-from pipelines.model import EXPORT_FIELDS, Article, Page, RawRef
+from pipelines.model import ARTICLE_FIELDS, Article, Page, RawRef
 from pipelines.options import ExtractOptions
 
 GOLDEN = sorted((Path(__file__).parent / "golden").iterdir())
@@ -19,10 +19,10 @@ def test_golden_page(folder):
                 "2025-03-05T00:00:00+00:00", RawRef(str(folder / "page.html")))
     article = process_page(page, ExtractOptions())
     assert isinstance(article, Article), article
-    row = {k: ("\n".join(article.lines) if k == "text" else getattr(article, k)) for k in EXPORT_FIELDS}
+    row = {k: ("\n".join(article.lines) if k == "text" else getattr(article, k)) for k in ARTICLE_FIELDS}
     expected = json.loads((folder / "expected.json").read_text())
-    assert list(expected) == list(EXPORT_FIELDS)
-    for field in EXPORT_FIELDS:
+    assert list(expected) == list(ARTICLE_FIELDS)
+    for field in ARTICLE_FIELDS:
         assert row[field] == expected[field], field
 
 

@@ -77,7 +77,8 @@ def test_a_line_recurring_across_a_hosts_articles_is_learned_as_template_chrome(
 def test_export_formats_keep_the_field_order(wirecrawl, tmp_path):
     wirecrawl.reprocess(SEED_PAGES)
     fields = ["url", "fetched_url", "canonical_url", "title", "authors", "published", "modified", "site_name", "host",
-              "language", "description", "tags", "image", "image_caption", "image_credit", "wire_source", "text", "fetched_at"]
+              "language", "description", "tags", "image", "image_caption", "image_credit", "wire_source", "text", "fetched_at",
+              "story_id", "relation", "similarity"]
     for name in ("out.jsonl", "out.json", "out.csv"):
         wirecrawl.run("export", "--store", wirecrawl.store, "-o", str(tmp_path / name))
     jsonl = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
@@ -88,6 +89,10 @@ def test_export_formats_keep_the_field_order(wirecrawl, tmp_path):
     assert list(jsonl[0]) == list(as_json[0]) == list(as_csv[0]) == fields
     assert jsonl == as_json
     assert as_csv[0]["authors"] == "Blake Wolf" and as_csv[0]["text"] == jsonl[0]["text"]
+    # the two seed layouts are one article under two addresses: one story, an origin and a duplicate
+    assert jsonl[0]["story_id"] == jsonl[1]["story_id"] and jsonl[0]["story_id"].startswith("s")
+    assert sorted(r["relation"] for r in jsonl) == ["duplicate", "origin"]
+    assert all(r["similarity"] == 1.0 for r in jsonl)
     bad = wirecrawl.run("export", "--store", wirecrawl.store, "-o", str(tmp_path / "out.xml"), check=False)
     assert bad.returncode != 0 and "cannot tell the format" in bad.stderr
 

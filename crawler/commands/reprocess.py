@@ -7,11 +7,12 @@ import sys
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from crawler.options import extract_options, run_options
+from crawler.options import dedup_options, extract_options, run_options
 from pipelines.progress import Progress, format_summary
 from pipelines.reprocess import NothingToDo, reprocess
 from pipelines.sources import SourceError
 from pipelines.store import StoreError
+from pipelines.stories import DedupParamsMismatch
 
 
 class Command(ScrapyCommand):
@@ -20,7 +21,7 @@ class Command(ScrapyCommand):
     default_settings = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
-        return "PATH [PATH ...] [--store URI] [--workers N]"
+        return "[PATH ...] [--store URI] [--workers N] [--force] [--rebuild-stories]"
 
     def short_desc(self) -> str:
         return "Extract, clean and store articles from WARC files, HTML files or folders of both"
@@ -31,15 +32,19 @@ class Command(ScrapyCommand):
         parser.add_argument("--workers", metavar="N", type=int, help="extraction processes (default: one per CPU)")
         parser.add_argument("--force", action="store_true",
                             help="re-extract pages even when their bytes and the extractor are unchanged")
+        parser.add_argument("--rebuild-stories", action="store_true",
+                            help="recompute every signature, link and story from the stored articles (needed after "
+                                 "changing a DEDUP_* setting); PATH may then be omitted")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if not args:
-            raise UsageError("give at least one WARC file, HTML file or directory")
+        if not args and not opts.rebuild_stories:
+            raise UsageError("give at least one WARC file, HTML file or directory (or --rebuild-stories)")
         try:
             run = run_options(self.settings, opts.store, opts.workers, opts.force)
             extract = extract_options(self.settings)
-            counts, status = reprocess(args, run, extract, Progress())
-        except (SourceError, StoreError, NothingToDo, ValueError) as exc:
+            counts, status = reprocess(args, run, extract, dedup_options(self.settings), Progress(),
+                                       rebuild_stories=opts.rebuild_stories)
+        except (SourceError, StoreError, NothingToDo, DedupParamsMismatch, ValueError) as exc:
             print(f"reprocess: {exc}", file=sys.stderr)
             self.exitcode = 2
             return

@@ -78,3 +78,48 @@ CREATE TABLE IF NOT EXISTS host_templates (
 CREATE TABLE IF NOT EXISTS dirty_hosts (
     host TEXT PRIMARY KEY
 );
+
+-- Syndication detection (pipelines/stories). The parameters they were made with are in store_meta
+-- under 'dedup_params'.
+-- One fingerprint per article: `t` is its time for the window and the origin (published, else fetched_at,
+-- in UTC), `minhash` its signature (uint32 x num_perm), `shingles` its sorted shingle hashes (uint32).
+CREATE TABLE IF NOT EXISTS signatures (
+    fetched_url TEXT PRIMARY KEY,
+    t TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    n_shingles INTEGER NOT NULL,
+    minhash BLOB NOT NULL,
+    shingles BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS signatures_t ON signatures (t);
+
+-- Verified near-duplicate pairs (a < b); a story is a connected component of this graph.
+CREATE TABLE IF NOT EXISTS links (
+    a TEXT NOT NULL,
+    b TEXT NOT NULL,
+    jaccard REAL NOT NULL,
+    containment REAL NOT NULL,
+    PRIMARY KEY (a, b)
+);
+CREATE INDEX IF NOT EXISTS links_b ON links (b);
+
+CREATE TABLE IF NOT EXISTS stories (
+    story_id TEXT PRIMARY KEY,
+    origin_url TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    size INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS story_members (
+    fetched_url TEXT PRIMARY KEY,
+    story_id TEXT NOT NULL,
+    relation TEXT NOT NULL,          -- origin | syndicated | revision | duplicate
+    similarity REAL NOT NULL         -- Jaccard similarity of the shingles to the origin's
+);
+CREATE INDEX IF NOT EXISTS story_members_story ON story_members (story_id);
+
+-- Articles whose text changed (or that stopped being articles) since they were last filed into a story;
+-- written in the same transaction as the change, so a killed run files them on the next start.
+CREATE TABLE IF NOT EXISTS unfiled (
+    fetched_url TEXT PRIMARY KEY
+);

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
 from typing import Iterator
 
-from ..model import EXPORT_FIELDS, Article, RawRef, Rejected
+from ..model import EXPORT_FIELDS, STORY_FIELDS, Article, RawRef, Rejected
 from ..steps import templates
+from .stories_sql import StoryTables
 
 SCHEMA_VERSION = "1"
 _ARTICLE_COLUMNS = (
@@ -67,6 +69,24 @@ class SQLiteStore:
             raise StoreError("store is not open")
         return self._db
 
+    @contextmanager
+    def transaction(self):
+        """One write transaction: committed whole, or rolled back whole (a write error is a StoreError)."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:  # disk full, locked too long: the rows are rolled back whole
+            db.execute("ROLLBACK")
+            raise StoreError(f"cannot write to store {self.path}: {exc}") from exc
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def stories(self) -> StoryTables:
+        return StoryTables(self.db)
+
     # -- runs ---------------------------------------------------------------------------------
     def begin_run(self, command: str, options: dict) -> int:
         cur = self.db.execute(
@@ -89,21 +109,10 @@ class SQLiteStore:
 
     def save(self, result: Article | Rejected, ref: RawRef, body_sha1: str | None, version: str) -> str:
         """Store one page's outcome in one transaction; returns 'new', 'updated' or 'unchanged'."""
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             if isinstance(result, Article):
-                outcome = self._save_article(result, ref, body_sha1, version)
-            else:
-                outcome = self._save_reject(result, ref, body_sha1, version)
-            db.execute("COMMIT")
-        except sqlite3.Error as exc:  # disk full, locked too long: this page's rows are rolled back whole
-            db.execute("ROLLBACK")
-            raise StoreError(f"cannot write to store {self.path}: {exc}") from exc
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        return outcome
+                return self._save_article(result, ref, body_sha1, version)
+            return self._save_reject(result, ref, body_sha1, version)
 
     def _save_article(self, a: Article, ref: RawRef, body_sha1: str | None, version: str) -> str:
         template_keys = self._template_keys(a.host)
@@ -120,6 +129,7 @@ class SQLiteStore:
             return "unchanged"
         placeholders = ", ".join("?" * len(_ARTICLE_COLUMNS))
         self.db.execute(f"INSERT OR REPLACE INTO articles ({', '.join(_ARTICLE_COLUMNS)}) VALUES ({placeholders})", row)
+        self.db.execute("INSERT OR IGNORE INTO unfiled VALUES (?)", (a.fetched_url,))
         self.db.execute("DELETE FROM host_lines WHERE fetched_url=?", (a.fetched_url,))
         if a.host:
             self.db.execute("INSERT OR IGNORE INTO dirty_hosts VALUES (?)", (a.host,))
@@ -142,6 +152,7 @@ class SQLiteStore:
         if gone is not None:
             self.db.execute("DELETE FROM articles WHERE fetched_url=?", (r.fetched_url,))
             self.db.execute("DELETE FROM host_lines WHERE fetched_url=?", (r.fetched_url,))
+            self.db.execute("INSERT OR IGNORE INTO unfiled VALUES (?)", (r.fetched_url,))
             if gone[0]:
                 self.db.execute("INSERT OR IGNORE INTO dirty_hosts VALUES (?)", (gone[0],))
             existed = True
@@ -164,9 +175,7 @@ class SQLiteStore:
         transaction per host, so an interrupted refresh resumes where it stopped."""
         changed = 0
         for (host,) in self.db.execute("SELECT host FROM dirty_hosts ORDER BY host").fetchall():
-            db = self.db
-            db.execute("BEGIN IMMEDIATE")
-            try:
+            with self.transaction() as db:
                 learned = {r[0] for r in db.execute(
                     "SELECT line_hash FROM host_lines WHERE host=? GROUP BY line_hash "
                     "HAVING COUNT(DISTINCT lead) >= ?", (host, min_articles))}
@@ -178,17 +187,16 @@ class SQLiteStore:
                     new_text = templates.body_text(json.loads(lines), learned)
                     if new_text != text:
                         db.execute("UPDATE articles SET text=? WHERE fetched_url=?", (new_text, fetched_url))
+                        db.execute("INSERT OR IGNORE INTO unfiled VALUES (?)", (fetched_url,))
                         changed += 1
                 db.execute("DELETE FROM dirty_hosts WHERE host=?", (host,))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
         return changed
 
     # -- reading ------------------------------------------------------------------------------
     def iter_articles(self) -> Iterator[dict]:
-        cur = self.db.execute(f"SELECT {', '.join(EXPORT_FIELDS)} FROM articles ORDER BY url, fetched_url")
+        columns = ", ".join(f"m.{f}" if f in STORY_FIELDS else f"a.{f}" for f in EXPORT_FIELDS)
+        cur = self.db.execute(f"SELECT {columns} FROM articles a LEFT JOIN story_members m "
+                              "ON m.fetched_url = a.fetched_url ORDER BY a.url, a.fetched_url")
         for row in cur:
             item = dict(zip(EXPORT_FIELDS, row))
             item["authors"] = json.loads(item["authors"])

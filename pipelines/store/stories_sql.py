@@ -1,0 +1,132 @@
+"""The story tables of the store (signatures, links, stories, members, unfiled): portable SQL over a
+DB-API connection, used by pipelines.stories. Callers own the transactions."""
+from __future__ import annotations
+
+import json
+from typing import Iterator
+
+import numpy as np
+
+from ..stories.origin import Arrangement, Member
+
+
+class StoryTables:
+    def __init__(self, db):
+        self.db = db
+
+    # -- parameters -----------------------------------------------------------------------------
+    def params(self) -> dict | None:
+        row = self.db.execute("SELECT value FROM store_meta WHERE key='dedup_params'").fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_params(self, params: dict) -> None:
+        self.db.execute("DELETE FROM store_meta WHERE key='dedup_params'")
+        self.db.execute("INSERT INTO store_meta VALUES ('dedup_params', ?)", (json.dumps(params, sort_keys=True),))
+
+    # -- what needs filing ----------------------------------------------------------------------
+    def unfiled(self) -> list[str]:
+        """Pages whose article changed (or vanished) since they were last filed, oldest first."""
+        return [r[0] for r in self.db.execute(
+            "SELECT u.fetched_url FROM unfiled u LEFT JOIN articles a ON a.fetched_url = u.fetched_url "
+            "ORDER BY COALESCE(a.published, a.fetched_at), u.fetched_url")]
+
+    def mark_all_unfiled(self) -> None:
+        self.db.execute("INSERT OR IGNORE INTO unfiled SELECT fetched_url FROM articles")
+
+    def filed(self, fetched_url: str) -> None:
+        self.db.execute("DELETE FROM unfiled WHERE fetched_url=?", (fetched_url,))
+
+    def clear(self) -> None:
+        for table in ("signatures", "links", "stories", "story_members"):
+            self.db.execute(f"DELETE FROM {table}")
+
+    # -- articles and signatures ----------------------------------------------------------------
+    def article(self, fetched_url: str) -> dict | None:
+        row = self.db.execute("SELECT host, published, fetched_at, text FROM articles WHERE fetched_url=?",
+                              (fetched_url,)).fetchone()
+        return dict(zip(("host", "published", "fetched_at", "text"), row)) if row else None
+
+    def signature(self, fetched_url: str) -> tuple[str, str] | None:
+        """(t, text_hash) of the stored signature."""
+        row = self.db.execute("SELECT t, text_hash FROM signatures WHERE fetched_url=?", (fetched_url,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def put_signature(self, fetched_url: str, t: str, text_hash: str, minhash: np.ndarray, shingles: np.ndarray) -> None:
+        self.db.execute("INSERT OR REPLACE INTO signatures VALUES (?, ?, ?, ?, ?, ?)",
+                        (fetched_url, t, text_hash, len(shingles), minhash.astype("<u4").tobytes(),
+                         shingles.astype("<u4").tobytes()))
+
+    def delete_signature(self, fetched_url: str) -> None:
+        self.db.execute("DELETE FROM signatures WHERE fetched_url=?", (fetched_url,))
+
+    def newest_t(self) -> str | None:
+        return self.db.execute("SELECT MAX(t) FROM signatures").fetchone()[0]
+
+    def signatures_between(self, t0: str, t1: str | None = None) -> Iterator[tuple[str, str, int, np.ndarray]]:
+        """(fetched_url, t, n_shingles, minhash) of signatures with t0 <= t (<= t1)."""
+        sql = "SELECT fetched_url, t, n_shingles, minhash FROM signatures WHERE t >= ?"
+        args: tuple = (t0,)
+        if t1 is not None:
+            sql, args = sql + " AND t <= ?", (t0, t1)
+        for url, t, n, blob in self.db.execute(sql + " ORDER BY t, fetched_url", args):
+            yield url, t, n, np.frombuffer(blob, dtype="<u4").astype(np.uint32)
+
+    def shingles(self, fetched_url: str) -> np.ndarray:
+        row = self.db.execute("SELECT shingles FROM signatures WHERE fetched_url=?", (fetched_url,)).fetchone()
+        return np.frombuffer(row[0], dtype="<u4").astype(np.uint32) if row else np.zeros(0, np.uint32)
+
+    # -- links and components -------------------------------------------------------------------
+    def neighbours(self, fetched_url: str) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT b FROM links WHERE a=? UNION SELECT a FROM links WHERE b=?", (fetched_url, fetched_url))]
+
+    def put_link(self, a: str, b: str, jaccard: float, containment: float) -> None:
+        a, b = min(a, b), max(a, b)
+        self.db.execute("INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?)", (a, b, round(jaccard, 4), round(containment, 4)))
+
+    def delete_links(self, fetched_url: str) -> None:
+        self.db.execute("DELETE FROM links WHERE a=? OR b=?", (fetched_url, fetched_url))
+
+    def component(self, start: str) -> list[str]:
+        seen, todo = {start}, [start]
+        while todo:
+            for n in self.neighbours(todo.pop()):
+                if n not in seen:
+                    seen.add(n)
+                    todo.append(n)
+        return sorted(seen)
+
+    def members(self, urls: list[str]) -> list[Member]:
+        out = []
+        for url in urls:
+            row = self.db.execute(
+                "SELECT a.host, s.t, a.published IS NOT NULL, s.text_hash FROM signatures s "
+                "JOIN articles a ON a.fetched_url = s.fetched_url WHERE s.fetched_url=?", (url,)).fetchone()
+            if row:
+                out.append(Member(url, row[0] or "", row[1], bool(row[2]), row[3]))
+        return out
+
+    # -- stories --------------------------------------------------------------------------------
+    def story_of(self, fetched_url: str) -> str | None:
+        row = self.db.execute("SELECT story_id FROM story_members WHERE fetched_url=?", (fetched_url,)).fetchone()
+        return row[0] if row else None
+
+    def put_story(self, arr: Arrangement, similarity: dict[str, float]) -> None:
+        self.db.execute("INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?)",
+                        (arr.story_id, arr.origin, arr.reason, len(arr.relations)))
+        self.db.executemany("INSERT OR REPLACE INTO story_members VALUES (?, ?, ?, ?)",
+                            [(url, arr.story_id, rel, round(similarity[url], 4)) for url, rel in sorted(arr.relations.items())])
+
+    def drop_member(self, fetched_url: str) -> None:
+        self.db.execute("DELETE FROM story_members WHERE fetched_url=?", (fetched_url,))
+
+    def drop_story_if_empty(self, story_id: str) -> None:
+        if not self.db.execute("SELECT 1 FROM story_members WHERE story_id=? LIMIT 1", (story_id,)).fetchone():
+            self.db.execute("DELETE FROM stories WHERE story_id=?", (story_id,))
+
+    def totals(self) -> dict[str, int]:
+        articles, = self.db.execute("SELECT COUNT(*) FROM articles").fetchone()
+        stories, syndicated, copies = self.db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(size >= 2), 0), COALESCE(SUM(CASE WHEN size >= 2 THEN size - 1 ELSE 0 END), 0) "
+            "FROM stories").fetchone()
+        return {"articles": articles, "stories": stories, "syndicated_stories": syndicated, "copies": copies}

@@ -1,0 +1,162 @@
+"""Filing articles into stories: fingerprint, find candidates, verify, link, and re-arrange the
+affected stories. Each article is filed in its own transaction; what is not filed yet is listed in the
+store (`unfiled`), so a killed run catches up on its next start.
+
+A story is a connected component of verified links; links depend only on the two articles, and origin and
+relations only on the members (origin.py), so the stories never depend on arrival order.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+
+from ..options import DedupOptions
+from .fingerprint import Signer
+from .index import WindowIndex, band_candidates, shift
+from .origin import arrange
+from .verify import decide, exact
+
+
+class DedupParamsMismatch(Exception):
+    """The store's stories were built with other parameters; the message says which and how to rebuild."""
+
+
+@dataclass
+class FilingCounts:
+    filed: int = 0
+    links: int = 0
+    stories_joined: int = 0
+    late: int = 0
+    exact_checks: int = 0
+
+
+class Stories:
+    def __init__(self, store, options: DedupOptions, rebuild: bool = False):
+        self.store = store
+        self.options = options
+        self.tables = store.stories()
+        self.signer = Signer(options)
+        self.index = WindowIndex(options)
+        self.window = timedelta(days=options.window_days)
+        self.counts = FilingCounts()
+        self._open(rebuild)
+
+    # -- opening ------------------------------------------------------------------------------
+    def _open(self, rebuild: bool) -> None:
+        wanted = asdict(self.options)
+        stored = self.tables.params()
+        if stored is not None and stored != wanted and not rebuild:
+            diff = ", ".join(f"{k} {stored.get(k)!r} -> {wanted.get(k)!r}"
+                             for k in sorted(set(stored) | set(wanted)) if stored.get(k) != wanted.get(k))
+            raise DedupParamsMismatch(
+                f"the store's stories were built with other dedup parameters ({diff}); run "
+                f"`scrapy reprocess --rebuild-stories` to rebuild them from the stored articles, or set the "
+                f"DEDUP_* settings back")
+        if stored is None or rebuild:
+            with self.store.transaction():
+                self.tables.clear()
+                self.tables.mark_all_unfiled()
+                self.tables.set_params(wanted)
+        newest = self.tables.newest_t()
+        if newest is not None:
+            for url, t, n, minhash in self.tables.signatures_between(shift(newest, -2 * self.window)):
+                self.index.add(url, t, n, minhash)
+
+    # -- filing -------------------------------------------------------------------------------
+    def file_unfiled(self) -> int:
+        """File every article whose text changed since it was last filed; returns how many."""
+        todo = self.tables.unfiled()
+        for url in todo:
+            self.file(url)
+        return len(todo)
+
+    def file(self, url: str) -> str | None:
+        """(Re)file one article (or drop it, when it is no longer an article); returns its story_id."""
+        with self.store.transaction():
+            story = self._file(url)
+            self.tables.filed(url)
+        return story
+
+    def _file(self, url: str) -> str | None:
+        tables = self.tables
+        article = tables.article(url)
+        before = set(tables.neighbours(url))
+        old_story = tables.story_of(url)
+        tables.delete_links(url)
+        self.index.remove(url)
+        if article is None:  # it became a reject: leave its story, re-arrange what is left
+            tables.delete_signature(url)
+            tables.drop_member(url)
+            self._rearrange(before, old_stories={old_story} - {None})
+            return None
+        fp = self.signer.fingerprint(article["text"])
+        t = _utc(article["published"] or article["fetched_at"])
+        tables.put_signature(url, t, fp.text_hash, fp.minhash, fp.shingles)
+        partners = self._partners(url, t, fp)
+        for other, overlap in partners:
+            tables.put_link(url, other, overlap.jaccard, overlap.containment)
+        self.index.add(url, t, fp.size, fp.minhash)
+        self.counts.filed += 1
+        self.counts.links += len(partners)
+        if partners:
+            self.counts.stories_joined += 1
+        stories = self._rearrange({url} | before, old_stories={old_story} - {None})
+        return stories.get(url)
+
+    def _partners(self, url: str, t: str, fp) -> list:
+        """Verified partners of a fingerprint within the time window."""
+        if self.index.covers(t):
+            pool = [(u, *self.index.entries[u]) for u in self.index.query(fp.minhash) if u != url]
+        else:  # older than the in-memory window: match against the store by the same banding rule
+            self.counts.late += 1
+            rows = [r for r in self.tables.signatures_between(shift(t, -self.window), shift(t, self.window)) if r[0] != url]
+            keep = band_candidates(fp.minhash, np.array([r[3] for r in rows]), self.options) if rows else []
+            pool = [rows[i] for i in keep]
+        lo, hi = shift(t, -self.window), shift(t, self.window)
+        found = []
+        for other, ot, n, minhash in pool:
+            if not lo <= ot <= hi:
+                continue
+            overlap = decide(fp.minhash, fp.size, minhash, n, lambda o=other: self._exact_pair(fp.shingles, o), self.options)
+            if overlap is not None:
+                found.append((other, overlap))
+        return found
+
+    def _exact_pair(self, shingles: np.ndarray, other: str):
+        self.counts.exact_checks += 1
+        return shingles, self.tables.shingles(other)
+
+    def _rearrange(self, starts: set[str], old_stories: set[str]) -> dict[str, str]:
+        """Re-arrange the stories of the components reached from `starts`; returns url -> story_id."""
+        tables = self.tables
+        assigned: dict[str, str] = {}
+        for start in sorted(starts):
+            if start in assigned:
+                continue
+            urls = tables.component(start)
+            members = tables.members(urls)
+            if not members:
+                continue
+            for u in urls:
+                old = tables.story_of(u)
+                if old:
+                    old_stories.add(old)
+            arr = arrange(members)
+            origin_shingles = tables.shingles(arr.origin)
+            similarity = {m.fetched_url: 1.0 if m.fetched_url == arr.origin else
+                          exact(origin_shingles, tables.shingles(m.fetched_url)).jaccard for m in members}
+            tables.put_story(arr, similarity)
+            for m in members:
+                assigned[m.fetched_url] = arr.story_id
+        for sid in old_stories - set(assigned.values()):
+            tables.drop_story_if_empty(sid)
+        return assigned
+
+
+def _utc(iso: str) -> str:
+    dt = datetime.fromisoformat(iso)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).replace(microsecond=0).isoformat()

@@ -1,0 +1,75 @@
+"""A story's origin and every member's relation to it: a pure function of the members, so the
+result never depends on the order in which pages arrived."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+# Hostname labels of the agencies' own sites (apnews.com, reuters.com, afp.com, ...).
+_WIRE_LABELS = {"apnews", "ap", "reuters", "afp", "upi", "dpa", "efe", "ansa", "xinhua", "bloomberg", "pa"}
+_HOST_PREFIXES = ("www.", "m.", "amp.", "mobile.")
+
+
+@dataclass(frozen=True)
+class Member:
+    fetched_url: str
+    host: str
+    t: str                # published, else fetched_at (ISO 8601 UTC)
+    has_published: bool
+    text_hash: str
+
+    @property
+    def wire_own(self) -> bool:
+        """Is this the agency's own copy (its host is a wire's site)?"""
+        labels = self.host.split(".")[:-1]
+        return bool(labels) and labels[-1] in _WIRE_LABELS
+
+    @property
+    def site(self) -> str:
+        host = self.host
+        for p in _HOST_PREFIXES:
+            host = host.removeprefix(p)
+        return host
+
+    def rank(self) -> tuple:
+        return (self.t, not self.wire_own, self.fetched_url)
+
+
+@dataclass(frozen=True)
+class Arrangement:
+    story_id: str
+    origin: str
+    reason: str
+    relations: dict[str, str]   # fetched_url -> origin | syndicated | revision | duplicate
+
+
+def story_id(origin_url: str) -> str:
+    return "s" + hashlib.sha1(origin_url.encode()).hexdigest()[:16]
+
+
+def arrange(members: list[Member]) -> Arrangement:
+    ranked = sorted(members, key=Member.rank)
+    origin = ranked[0]
+    relations = {origin.fetched_url: "origin"}
+    for i, m in enumerate(ranked[1:], start=1):
+        earlier = ranked[:i]
+        if any(e.text_hash == m.text_hash and e.site == m.site for e in earlier):
+            relations[m.fetched_url] = "duplicate"
+        elif any(e.host == m.host for e in earlier):
+            relations[m.fetched_url] = "revision"
+        else:
+            relations[m.fetched_url] = "syndicated"
+    return Arrangement(story_id(origin.fetched_url), origin.fetched_url, _reason(ranked), relations)
+
+
+def _reason(ranked: list[Member]) -> str:
+    origin = ranked[0]
+    basis = "published" if origin.has_published else "fetched (no published date)"
+    if len(ranked) == 1:
+        return "only copy"
+    second = ranked[1]
+    if origin.t < second.t:
+        return f"earliest {basis}"
+    if origin.wire_own and not second.wire_own:
+        return f"wire's own copy, tied on earliest {basis}"
+    return f"tied on earliest {basis}, first by URL"

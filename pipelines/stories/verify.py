@@ -1,0 +1,50 @@
+"""Is a candidate pair one story? Jaccard or containment of their shingle sets, estimated from the
+signatures, and counted exactly on the stored shingles when the estimate is too close to call."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..options import DedupOptions
+
+
+@dataclass(frozen=True)
+class Overlap:
+    jaccard: float
+    containment: float   # share of the smaller set found in the larger
+    shared: float        # shingles in common
+
+
+def estimate(sig_a: np.ndarray, n_a: int, sig_b: np.ndarray, n_b: int) -> Overlap:
+    j = float(np.count_nonzero(sig_a == sig_b)) / len(sig_a)
+    shared = j * (n_a + n_b) / (1 + j)
+    return Overlap(j, min(1.0, shared / max(1, min(n_a, n_b))), shared)
+
+
+def exact(sh_a: np.ndarray, sh_b: np.ndarray) -> Overlap:
+    shared = len(np.intersect1d(sh_a, sh_b, assume_unique=True))
+    union = len(sh_a) + len(sh_b) - shared
+    return Overlap(shared / union if union else 0.0, shared / max(1, min(len(sh_a), len(sh_b))), shared)
+
+
+def linked(o: Overlap, opts: DedupOptions, slack: float = 0.0) -> bool:
+    """The linking rule; `slack` loosens (+) or tightens (-) every threshold at once."""
+    if o.shared < opts.min_shared * (1 - slack):
+        return False
+    if o.jaccard >= opts.jaccard - slack:
+        return True
+    return o.containment >= opts.containment - slack and o.jaccard >= opts.containment_min_jaccard - slack
+
+
+def decide(sig_a: np.ndarray, n_a: int, sig_b: np.ndarray, n_b: int,
+           shingles: Callable[[], tuple[np.ndarray, np.ndarray]], opts: DedupOptions) -> Overlap | None:
+    """The overlap when the pair is one story, else None. The estimate decides when it is clear of
+    every threshold by `exact_margin`; otherwise the stored shingles are counted."""
+    est = estimate(sig_a, n_a, sig_b, n_b)
+    loose, tight = linked(est, opts, opts.exact_margin), linked(est, opts, -opts.exact_margin)
+    if loose == tight:
+        return est if tight else None
+    ex = exact(*shingles())
+    return ex if linked(ex, opts) else None
