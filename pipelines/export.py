@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, TextIO
 
@@ -31,13 +32,22 @@ def write(items: Iterable[dict], target: str) -> int:
     fmt = export_format(target)
     if target == "-":
         return _write(items, sys.stdout, fmt)
+    with atomic_file(target) as out:
+        return _write(items, out, fmt)
+
+
+@contextmanager
+def atomic_file(target: str):
+    """A text file that appears whole at `target` or not at all (written aside, renamed into place)."""
     path = Path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as out:
-        n = _write(items, out, fmt)
-    tmp.replace(path)
-    return n
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as out:
+            yield out
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _write(items: Iterable[dict], out: TextIO, fmt: str) -> int:

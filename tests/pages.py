@@ -35,8 +35,9 @@ def nested_tables_html(size: int = 10_000_000) -> str:
     return "<html><body><h1>Tables</h1>" + cell * (size // len(cell)) + "</body></html>"
 
 
-def write_warc(path: Path, records: list[tuple[str, bytes, dict]], with_requests: bool = True) -> Path:
-    """records: (url, body, http headers) written as WARC response records (and request records)."""
+def write_warc(path: Path, records: list[tuple[str, bytes, dict]], with_requests: bool = True,
+               date: str = "2025-03-01T12:00:00Z") -> Path:
+    """records: (url, body, http headers) written as WARC response records (and request records), fetched at `date`."""
     with open(path, "wb") as out:
         writer = WARCWriter(out, gzip=path.name.endswith(".gz"))
         for url, body, headers in records:
@@ -46,5 +47,5 @@ def write_warc(path: Path, records: list[tuple[str, bytes, dict]], with_requests
             status = headers.pop("_status", "200 OK")
             http = StatusAndHeaders(status, list(headers.items()), protocol="HTTP/1.1")
             writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http,
-                                                          warc_headers_dict={"WARC-Date": "2025-03-01T12:00:00Z"}))
+                                                          warc_headers_dict={"WARC-Date": date}))
     return path

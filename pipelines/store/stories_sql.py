@@ -130,3 +130,11 @@ class StoryTables:
             "SELECT COUNT(*), COALESCE(SUM(size >= 2), 0), COALESCE(SUM(CASE WHEN size >= 2 THEN size - 1 ELSE 0 END), 0) "
             "FROM stories").fetchone()
         return {"articles": articles, "stories": stories, "syndicated_stories": syndicated, "copies": copies}
+
+    def report_rows(self) -> Iterator[tuple]:
+        """Every story member with what the report shows, grouped by story."""
+        yield from self.db.execute(
+            "SELECT m.story_id, st.origin_url, st.reason, a.fetched_url, a.url, a.host, a.title, s.t, a.published, "
+            "a.wire_source, m.relation, m.similarity FROM story_members m "
+            "JOIN stories st ON st.story_id = m.story_id JOIN articles a ON a.fetched_url = m.fetched_url "
+            "JOIN signatures s ON s.fetched_url = m.fetched_url ORDER BY m.story_id, s.t, a.fetched_url")

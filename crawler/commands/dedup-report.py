@@ -1,0 +1,56 @@
+"""`scrapy dedup-report -o FILE`: which stories were syndicated where, who was first, how fast it spread."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from scrapy.commands import ScrapyCommand
+from scrapy.exceptions import UsageError
+
+from pipelines.report import ReportError, build, report_format, write
+from pipelines.store import StoreError, open_store
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "-o FILE [--store URI] [--since DATE] [--until DATE] [--min-copies N]"
+
+    def short_desc(self) -> str:
+        return "Write the syndicated stories to FILE (.json, or .csv with one row per copy)"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.add_argument("-o", "--output", metavar="FILE", help="output file; its extension picks the format")
+        parser.add_argument("--store", metavar="URI", help="store URI (default: the STORE_URI setting)")
+        parser.add_argument("--since", metavar="DATE", help="only stories first published on or after DATE (ISO, UTC)")
+        parser.add_argument("--until", metavar="DATE", help="only stories first published on or before DATE (ISO, UTC)")
+        parser.add_argument("--min-copies", metavar="N", type=int, default=1,
+                            help="only stories with at least N copies besides the origin (default 1)")
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if not opts.output:
+            raise UsageError("-o FILE is required")
+        uri = opts.store or self.settings.get("STORE_URI")
+        try:
+            report_format(opts.output)
+            store = open_store(uri)
+        except (ReportError, StoreError) as exc:
+            print(f"dedup-report: {exc}", file=sys.stderr)
+            self.exitcode = 2
+            return
+        try:
+            report = build(store.stories(), uri, opts.since, opts.until, opts.min_copies)
+            n = write(report, opts.output)
+        except ReportError as exc:
+            print(f"dedup-report: {exc}", file=sys.stderr)
+            self.exitcode = 2
+            return
+        finally:
+            store.close()
+        t = report["totals"]
+        print(f"dedup report: {n} stories with copies written to {opts.output} ({t['articles']} articles in "
+              f"{t['stories']} stories, {t['syndicated_stories']} syndicated, {t['copies']} copies)", file=sys.stderr)

@@ -1,0 +1,105 @@
+"""Syndication end to end through the commands: a small labelled set of pages (wire stories and their
+copies, briefs that end in the same AP tagline, different stories in one outlet's template) with a pinned
+quality floor, shuffled input, `--rebuild-stories`, and `scrapy dedup-report`."""
+from __future__ import annotations
+
+import csv
+import json
+import random
+
+from pages import article_html, write_warc
+from pipelines.stories.evaluate import pairwise
+from stories_fixtures import story, straight_quoted, trimmed
+
+TAGLINE = ("Copyright 2025 The Associated Press. All rights reserved. This material may not be published, "
+           "broadcast, rewritten or redistributed without permission.")
+FETCHED = "2025-03-06T00:00:00Z"  # after every page's publication
+GAZETTE = ["Lakeview Gazette is an independent community newspaper founded in 1921.",
+           "Sign up for the Gazette's morning briefing to get the day's news in your inbox."]
+
+
+def _page(url, paragraphs, published, title, site="Example News"):
+    head = f'<meta property="article:published_time" content="{published}">'
+    return url, article_html(title=title, paragraphs=paragraphs, extra_head=head, site=site).encode(), {"Content-Type": "text/html"}
+
+
+def labelled_pages():
+    """(records, labels): labels are url -> (story, relation)."""
+    records, labels = [], {}
+
+    def add(url, paragraphs, published, story_id, relation, title="Story", site="Example News"):
+        records.append(_page(url, paragraphs, published, title, site))
+        labels[url] = (story_id, relation)
+
+    for s in range(4):
+        wire, day = story(500 + s), f"2025-03-0{s + 1}"
+        add(f"https://apnews.example/article/{s}", wire, f"{day}T08:00:00+00:00", s, "origin", "Wire story", "AP News")
+        add(f"https://www.daily.example/news/{s}", trimmed(wire, 0.6), f"{day}T09:00:00+00:00", s, "syndicated", "Retitled")
+        add(f"https://www.courier.example/n/{s}", straight_quoted(wire) + story(600 + s, 1), f"{day}T10:30:00+00:00",
+            s, "syndicated", "Another headline")
+        add(f"https://www.herald.example/a/{s}", trimmed(wire, 0.75), f"{day}T11:00:00+00:00", s, "syndicated")
+        add(f"https://www.daily.example/news/{s}?updated=1", trimmed(wire, 0.9), f"{day}T15:00:00+00:00", s, "revision")
+    for b in range(3):  # briefs that share only the wire's tagline
+        add(f"https://www.briefs.example/b{b}", story(700 + b, 1) + [TAGLINE], f"2025-03-02T1{b}:00:00+00:00",
+            f"brief{b}", "origin", f"Brief {b}")
+    for g in range(3):  # different stories in one outlet's template
+        add(f"https://www.gazette.example/local/{g}", [GAZETTE[0]] + story(800 + g, 2, dateline="") + [GAZETTE[1]],
+            f"2025-03-03T0{g}:00:00+00:00", f"gazette{g}", "origin", f"Gazette {g}", "Lakeview Gazette")
+    return records, labels
+
+
+def test_labelled_set_meets_the_floor_and_shuffled_input_gives_the_same_stories(wirecrawl, tmp_path):
+    records, labels = labelled_pages()
+    wirecrawl.reprocess(write_warc(tmp_path / "a.warc.gz", records, date=FETCHED))
+    rows = {r["fetched_url"]: r for r in wirecrawl.export()}
+    assert set(rows) == set(labels)
+    scores = pairwise({u: str(s) for u, (s, _) in labels.items()}, {u: r["story_id"] for u, r in rows.items()})
+    assert scores["precision"] >= 0.995 and scores["f1"] >= 0.99, scores
+    assert {u: r["relation"] for u, r in rows.items()} == {u: rel for u, (_, rel) in labels.items()}
+
+    shuffled = records[:]
+    random.Random(7).shuffle(shuffled)
+    other = type(wirecrawl)(tmp_path / "shuffled")
+    other.reprocess(write_warc(tmp_path / "b.warc.gz", shuffled, date=FETCHED))
+    again = {r["fetched_url"]: r for r in other.export()}
+    keys = ("story_id", "relation", "similarity")
+    assert {u: tuple(r[k] for k in keys) for u, r in again.items()} == {u: tuple(r[k] for k in keys) for u, r in rows.items()}
+
+
+def test_changed_dedup_settings_need_a_rebuild(wirecrawl, tmp_path):
+    records, labels = labelled_pages()
+    wirecrawl.reprocess(write_warc(tmp_path / "a.warc.gz", records[:10], date=FETCHED))
+    proc = wirecrawl.run("reprocess", str(tmp_path / "a.warc.gz"), "--store", wirecrawl.store, "-s", "DEDUP_SHINGLE_SIZE=4", check=False)
+    assert proc.returncode == 2 and "shingle_size 5 -> 4" in proc.stderr and "--rebuild-stories" in proc.stderr
+    rebuilt = wirecrawl.run("reprocess", "--rebuild-stories", "--store", wirecrawl.store, "-s", "DEDUP_SHINGLE_SIZE=4")
+    assert "this run filed 10 articles" in rebuilt.stdout
+    assert len({r["story_id"] for r in wirecrawl.export()}) == 2
+    assert json.loads(wirecrawl.query("SELECT value FROM store_meta WHERE key='dedup_params'")[0][0])["shingle_size"] == 4
+
+
+def test_dedup_report_json_and_csv(wirecrawl, tmp_path):
+    records, labels = labelled_pages()
+    wirecrawl.reprocess(write_warc(tmp_path / "a.warc.gz", records, date=FETCHED))
+    wirecrawl.run("dedup-report", "--store", wirecrawl.store, "-o", str(tmp_path / "r.json"))
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["totals"] == {"articles": len(labels), "stories": 10, "syndicated_stories": 4, "copies": 16}
+    assert report["params"]["shingle_size"] == 5
+    assert len(report["stories"]) == 4 and all(s["size"] == 5 for s in report["stories"])
+    first = min(report["stories"], key=lambda s: s["first_published"])
+    assert first["origin"]["url"] == "https://apnews.example/article/0" and first["origin"]["reason"] == "earliest published"
+    assert first["origin"]["wire_source"] == "AP"
+    assert first["first_published"] == "2025-03-01T08:00:00+00:00" and first["spread_seconds"] == 7 * 3600
+    assert first["hosts"] == ["apnews.example", "www.daily.example", "www.courier.example", "www.herald.example"]
+    assert [m["relation"] for m in first["members"]] == ["origin", "syndicated", "syndicated", "syndicated", "revision"]
+    assert first["members"][0]["url"] == first["origin"]["url"]
+
+    wirecrawl.run("dedup-report", "--store", wirecrawl.store, "-o", str(tmp_path / "r.csv"), "--since", "2025-03-02",
+                  "--until", "2025-03-03")
+    with open(tmp_path / "r.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["story_id"] for r in rows} == {s["story_id"] for s in report["stories"] if s["first_published"][:10] in ("2025-03-02", "2025-03-03")}
+    assert len(rows) == 10 and rows[0]["relation"] == "origin"
+    none = wirecrawl.run("dedup-report", "--store", wirecrawl.store, "-o", str(tmp_path / "n.json"), "--min-copies", "5")
+    assert json.loads((tmp_path / "n.json").read_text())["stories"] == [] and "0 stories" in none.stderr
+    bad = wirecrawl.run("dedup-report", "--store", wirecrawl.store, "-o", str(tmp_path / "r.html"), check=False)
+    assert bad.returncode == 2 and "cannot tell the format" in bad.stderr

@@ -1,0 +1,204 @@
+"""Filing articles into stories, on a real SQLite store: pairs, origins and relations, order independence,
+persistence, the time window and the parameter check."""
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import numpy as np
+import pytest
+from datasketch import MinHash
+
+from pipelines.model import RawRef
+from pipelines.options import DedupOptions
+from pipelines.store import open_store
+from pipelines.stories import DedupParamsMismatch, Stories
+from pipelines.stories.fingerprint import Signer
+from stories_fixtures import article, story, straight_quoted, trimmed
+
+AP = "https://apnews.example/article/"
+T0 = "2025-03-01T10:00:00+00:00"
+
+
+def at(hours: float) -> str:
+    from datetime import datetime, timedelta
+    return (datetime.fromisoformat(T0) + timedelta(hours=hours)).isoformat()
+
+
+class Filer:
+    """A store plus the story filer, the way `reprocess` drives them."""
+    def __init__(self, path, options: DedupOptions = DedupOptions(), rebuild: bool = False):
+        self.store = open_store(f"sqlite:///{path}")
+        self.stories = Stories(self.store, options, rebuild=rebuild)
+
+    def add(self, *articles):
+        for a in articles:
+            if self.store.save(a, RawRef("x"), "sha", "v") != "unchanged":
+                self.stories.file(a.fetched_url)
+        return self
+
+    def rows(self) -> dict[str, tuple]:
+        return {u: (s, r, sim) for u, s, r, sim in self.store.db.execute(
+            "SELECT fetched_url, story_id, relation, similarity FROM story_members")}
+
+    def close(self):
+        self.store.close()
+
+
+@pytest.fixture
+def filer(tmp_path):
+    f = Filer(tmp_path / "s.sqlite")
+    yield f
+    f.close()
+
+
+def test_signature_is_datasketchs_minhash():
+    signer = Signer(DedupOptions())
+    fp = signer.fingerprint("\n".join(story(1)))
+    reference = MinHash(num_perm=128, seed=1, hashfunc=int, scheme="affine32")
+    reference.update_batch(fp.shingles.tolist())
+    assert np.array_equal(reference.hashvalues, fp.minhash)
+    assert signer.fingerprint("\n".join(story(1))).text_hash == fp.text_hash
+    assert signer.fingerprint("\n".join(story(2))).text_hash != fp.text_hash
+
+
+def test_each_kind_of_copy_lands_where_it_should(filer):
+    wire = story(1)
+    filer.add(
+        article(AP + "1", wire, T0),
+        article("https://trim.example/a", trimmed(wire, 0.55), at(1)),                     # trimmed from the bottom
+        article("https://local.example/a", wire + ["Locally, " + story(9, 1)[0]], at(2)),  # plus a local paragraph
+        article("https://retitled.example/a", wire, at(3), title="Totally new headline"),
+        article("https://quotes.example/a", straight_quoted(wire), at(4)),
+        article("https://trim.example/a?updated=1", trimmed(wire, 0.8), at(5)),            # same host, later, changed
+        article("https://quotes.example/a-amp", straight_quoted(wire), at(6)),              # same text, second URL
+        article("https://other.example/b", story(2), at(1)),                                # a different story
+    )
+    rows = filer.rows()
+    origin_story = rows[AP + "1"][0]
+    assert rows[AP + "1"][1:] == ("origin", 1.0)
+    expected = {"https://trim.example/a": "syndicated", "https://local.example/a": "syndicated",
+                "https://retitled.example/a": "syndicated", "https://quotes.example/a": "syndicated",
+                "https://trim.example/a?updated=1": "revision", "https://quotes.example/a-amp": "duplicate"}
+    for url, relation in expected.items():
+        assert rows[url][0] == origin_story, url
+        assert rows[url][1] == relation, url
+    assert rows["https://quotes.example/a"][2] == 1.0          # quotes and dashes do not change a shingle
+    assert rows["https://retitled.example/a"][2] == 1.0        # the headline is not part of the body
+    assert 0.45 < rows["https://trim.example/a"][2] < 0.65     # Jaccard of a copy keeping 55 %
+    assert rows["https://other.example/b"][0] != origin_story
+    assert rows["https://other.example/b"][1] == "origin"
+    (reason,) = filer.store.db.execute("SELECT reason FROM stories WHERE story_id=?", (origin_story,)).fetchone()
+    assert reason == "earliest published"
+
+
+def test_a_tie_goes_to_the_wires_own_copy(filer):
+    wire = story(3)
+    filer.add(article("https://aaa.example/x", wire, T0), article(AP + "3", wire[:-1], T0))
+    rows = filer.rows()
+    assert rows[AP + "3"][1] == "origin" and rows["https://aaa.example/x"][1] == "syndicated"
+    (reason,) = filer.store.db.execute("SELECT reason FROM stories").fetchone()
+    assert reason.startswith("wire's own copy")
+
+
+def test_no_published_date_falls_back_to_the_fetch_time(filer):
+    wire = story(4)
+    filer.add(article("https://late.example/x", wire, None, fetched_at=at(5)),
+              article("https://early.example/x", wire, None, fetched_at=at(1)))
+    assert filer.rows()["https://early.example/x"][1] == "origin"
+    (reason,) = filer.store.db.execute("SELECT reason FROM stories").fetchone()
+    assert reason == "earliest fetched (no published date)"
+
+
+def test_a_copy_linking_two_stories_merges_them_and_removing_it_splits_them(filer):
+    a, b = story(5), story(6)
+    filer.add(article(AP + "5", a, T0), article("https://x.example/6", b, at(1)))
+    assert len({s for s, _, _ in filer.rows().values()}) == 2
+    filer.add(article("https://roundup.example/both", a + b, at(2)))  # contains both: joins both
+    assert len({s for s, _, _ in filer.rows().values()}) == 1
+    assert filer.rows()[AP + "5"][1] == "origin"
+    from pipelines.model import Rejected
+    filer.store.save(Rejected("https://roundup.example/both", "not_article", "section_page", "", at(2)), RawRef("x"), "s2", "v")
+    filer.stories.file("https://roundup.example/both")
+    rows = filer.rows()
+    assert "https://roundup.example/both" not in rows
+    assert rows[AP + "5"][0] != rows["https://x.example/6"][0]
+    assert {r for _, r, _ in rows.values()} == {"origin"}
+    assert filer.store.db.execute("SELECT COUNT(*) FROM stories").fetchone()[0] == 2
+
+
+def _corpus():
+    out = []
+    for s in range(6):
+        wire = story(100 + s)
+        out.append(article(f"{AP}{s}", wire, at(s)))
+        for c, host in enumerate(["a.example", "b.example", "c.example"]):
+            out.append(article(f"https://{host}/{s}", trimmed(wire, 0.6 + 0.1 * c) + [story(200 + 10 * s + c, 1)[0]], at(s + c + 1)))
+        out.append(article(f"https://a.example/{s}?updated=1", trimmed(wire, 0.9), at(s + 5)))
+        out.append(article(f"https://solo.example/{s}", story(300 + s), at(s)))
+    return out
+
+
+def _partition(rows: dict) -> set:
+    groups: dict = {}
+    for url, (sid, rel, sim) in rows.items():
+        groups.setdefault(sid, set()).add((url, rel, sim))
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_stories_do_not_depend_on_arrival_order(tmp_path):
+    corpus = _corpus()
+    results = []
+    for seed in range(3):
+        order = corpus[:]
+        random.Random(seed).shuffle(order)
+        f = Filer(tmp_path / f"{seed}.sqlite").add(*order)
+        results.append((f.rows(), _partition(f.rows())))
+        f.close()
+    assert results[0][0] == results[1][0] == results[2][0]   # same story ids, relations and similarities
+    assert len(results[0][1]) == 12                          # 6 syndicated stories + 6 distinct ones
+
+
+def test_a_second_run_links_new_copies_to_stories_of_the_first(tmp_path):
+    wire = story(7)
+    f = Filer(tmp_path / "s.sqlite").add(article(AP + "7", wire, T0))
+    f.close()
+    f = Filer(tmp_path / "s.sqlite")
+    assert len(f.stories.index) == 1                        # restored from the store
+    f.add(article("https://later.example/7", trimmed(wire, 0.7), at(30)))
+    rows = f.rows()
+    assert rows["https://later.example/7"][0] == rows[AP + "7"][0]
+    assert rows["https://later.example/7"][1] == "syndicated"
+    f.close()
+
+
+def test_the_time_window(tmp_path):
+    options = DedupOptions(window_days=2)
+    wire = story(8)
+    f = Filer(tmp_path / "s.sqlite", options)
+    f.add(article(AP + "8", wire, at(0)), article("https://far.example/8", wire, at(24 * 3)))  # 3 days apart
+    rows = f.rows()
+    assert rows[AP + "8"][0] != rows["https://far.example/8"][0]
+    f.add(article("https://newer.example/9", story(9), at(24 * 10)))    # the index moves on
+    assert AP + "8" not in f.stories.index.entries                     # evicted from memory...
+    assert f.store.db.execute("SELECT COUNT(*) FROM signatures").fetchone()[0] == 3   # ...not from the store
+    f.add(article("https://late.example/8", wire, at(24 * 1)))          # arrives late: found through the store
+    rows = f.rows()
+    assert rows["https://late.example/8"][0] == rows[AP + "8"][0] == rows["https://far.example/8"][0]
+    assert f.stories.counts.late == 1
+    f.close()
+
+
+def test_opening_a_store_built_with_other_parameters_fails_until_rebuilt(tmp_path):
+    wire = story(10)
+    Filer(tmp_path / "s.sqlite").add(article(AP + "10", wire, T0), article("https://x.example/10", trimmed(wire, 0.5), at(1))).close()
+    other = dataclasses.replace(DedupOptions(), shingle_size=4, jaccard=0.4)
+    with pytest.raises(DedupParamsMismatch) as err:
+        Filer(tmp_path / "s.sqlite", other)
+    assert "shingle_size 5 -> 4" in str(err.value) and "jaccard 0.3 -> 0.4" in str(err.value)
+    assert "--rebuild-stories" in str(err.value)
+    f = Filer(tmp_path / "s.sqlite", other, rebuild=True)
+    assert f.stories.file_unfiled() == 2
+    assert len({s for s, _, _ in f.rows().values()}) == 1
+    f.close()
+    Filer(tmp_path / "s.sqlite", other).close()  # the rebuilt store opens with its new parameters
