@@ -96,15 +96,19 @@ class StoryTables:
                     todo.append(n)
         return sorted(seen)
 
-    def members(self, urls: list[str]) -> list[Member]:
+    def members(self, urls: list[str]) -> list[tuple[Member, str | None, str | None, float | None]]:
+        """(member, its current story_id, that story's origin, its similarity) for each filed url."""
         out = []
-        for url in urls:
-            row = self.db.execute(
-                "SELECT a.host, s.t, a.published IS NOT NULL, s.text_hash FROM signatures s "
-                "JOIN articles a ON a.fetched_url = s.fetched_url WHERE s.fetched_url=?", (url,)).fetchone()
-            if row:
-                out.append(Member(url, row[0] or "", row[1], bool(row[2]), row[3]))
-        return out
+        for i in range(0, len(urls), 500):
+            chunk = urls[i:i + 500]
+            rows = self.db.execute(
+                "SELECT s.fetched_url, a.host, s.t, a.published IS NOT NULL, s.text_hash, m.story_id, st.origin_url, "
+                "m.similarity FROM signatures s JOIN articles a ON a.fetched_url = s.fetched_url "
+                "LEFT JOIN story_members m ON m.fetched_url = s.fetched_url "
+                "LEFT JOIN stories st ON st.story_id = m.story_id "
+                f"WHERE s.fetched_url IN ({', '.join('?' * len(chunk))})", chunk)
+            out += [(Member(r[0], r[1] or "", r[2], bool(r[3]), r[4]), r[5], r[6], r[7]) for r in rows]
+        return sorted(out, key=lambda m: m[0].fetched_url)
 
     # -- stories --------------------------------------------------------------------------------
     def story_of(self, fetched_url: str) -> str | None:

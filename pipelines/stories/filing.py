@@ -135,18 +135,24 @@ class Stories:
         for start in sorted(starts):
             if start in assigned:
                 continue
-            urls = tables.component(start)
-            members = tables.members(urls)
-            if not members:
+            found = tables.members(tables.component(start))
+            if not found:
                 continue
-            for u in urls:
-                old = tables.story_of(u)
-                if old:
-                    old_stories.add(old)
+            members = [m for m, _, _, _ in found]
             arr = arrange(members)
-            origin_shingles = tables.shingles(arr.origin)
-            similarity = {m.fetched_url: 1.0 if m.fetched_url == arr.origin else
-                          exact(origin_shingles, tables.shingles(m.fetched_url)).jaccard for m in members}
+            old_stories.update(sid for _, sid, _, _ in found if sid)
+            origin_shingles = None
+            similarity = {}
+            origin_same = arr.origin not in starts
+            for m, _, old_origin, old_similarity in found:  # same origin, same texts: keep what was measured
+                if m.fetched_url == arr.origin:
+                    similarity[m.fetched_url] = 1.0
+                elif origin_same and old_origin == arr.origin and old_similarity is not None and m.fetched_url not in starts:
+                    similarity[m.fetched_url] = old_similarity
+                else:
+                    if origin_shingles is None:
+                        origin_shingles = tables.shingles(arr.origin)
+                    similarity[m.fetched_url] = exact(origin_shingles, tables.shingles(m.fetched_url)).jaccard
             tables.put_story(arr, similarity)
             for m in members:
                 assigned[m.fetched_url] = arr.story_id
