@@ -202,3 +202,17 @@ def test_opening_a_store_built_with_other_parameters_fails_until_rebuilt(tmp_pat
     assert len({s for s, _, _ in f.rows().values()}) == 1
     f.close()
     Filer(tmp_path / "s.sqlite", other).close()  # the rebuilt store opens with its new parameters
+
+
+def test_articles_stored_but_not_filed_by_a_killed_run_are_filed_on_the_next_start(tmp_path):
+    wire = story(11)
+    f = Filer(tmp_path / "s.sqlite").add(article(AP + "11", wire, T0))
+    f.store.save(article("https://copy.example/11", trimmed(wire, 0.7), at(1)), RawRef("x"), "sha", "v")  # killed here
+    f.close()
+    f = Filer(tmp_path / "s.sqlite")
+    assert "https://copy.example/11" not in f.rows()
+    assert f.stories.file_unfiled() == 1
+    rows = f.rows()
+    assert rows["https://copy.example/11"][0] == rows[AP + "11"][0]
+    assert f.stories.file_unfiled() == 0
+    f.close()
