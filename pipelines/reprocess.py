@@ -109,6 +109,7 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
         signal.signal(signal.SIGTERM, previous)
         counts.elapsed_s = round(time.monotonic() - started, 3)
         counts.stories = {**asdict(stories.counts), **store.stories().totals()}
+        stories.close()
         progress.close()
         store.finish_run(run_id, status, counts.as_dict())
         store.close()

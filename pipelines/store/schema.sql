@@ -83,8 +83,10 @@ CREATE TABLE IF NOT EXISTS dirty_hosts (
 -- under 'dedup_params'.
 -- One fingerprint per article: `t` is its time for the window and the origin (published, else fetched_at,
 -- in UTC), `minhash` its signature (uint32 x num_perm), `shingles` its sorted shingle hashes (uint32).
+-- `id` is never reused (AUTOINCREMENT): the band index refers to signatures by id.
 CREATE TABLE IF NOT EXISTS signatures (
-    fetched_url TEXT PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    fetched_url TEXT NOT NULL UNIQUE,
     t TEXT NOT NULL,
     text_hash TEXT NOT NULL,
     n_shingles INTEGER NOT NULL,

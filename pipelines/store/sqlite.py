@@ -87,6 +87,10 @@ class SQLiteStore:
     def stories(self) -> StoryTables:
         return StoryTables(self.db)
 
+    def sidecar(self, name: str) -> Path:
+        """A folder beside the database for files that belong to it (the saved band index)."""
+        return self.path.with_name(f"{self.path.name}.{name}")
+
     # -- runs ---------------------------------------------------------------------------------
     def begin_run(self, command: str, options: dict) -> int:
         cur = self.db.execute(

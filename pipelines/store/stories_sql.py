@@ -3,6 +3,7 @@ DB-API connection, used by pipelines.stories. Callers own the transactions."""
 from __future__ import annotations
 
 import json
+import os
 from typing import Iterator
 
 import numpy as np
@@ -23,6 +24,11 @@ class StoryTables:
         self.db.execute("DELETE FROM store_meta WHERE key='dedup_params'")
         self.db.execute("INSERT INTO store_meta VALUES ('dedup_params', ?)", (json.dumps(params, sort_keys=True),))
 
+    def epoch(self) -> str | None:
+        """Changes whenever the signatures are cleared, so an index saved before is not reused."""
+        row = self.db.execute("SELECT value FROM store_meta WHERE key='dedup_epoch'").fetchone()
+        return row[0] if row else None
+
     # -- what needs filing ----------------------------------------------------------------------
     def unfiled(self) -> list[str]:
         """Pages whose article changed (or vanished) since they were last filed, oldest first."""
@@ -39,6 +45,8 @@ class StoryTables:
     def clear(self) -> None:
         for table in ("signatures", "links", "stories", "story_members"):
             self.db.execute(f"DELETE FROM {table}")
+        self.db.execute("DELETE FROM store_meta WHERE key='dedup_epoch'")
+        self.db.execute("INSERT INTO store_meta VALUES ('dedup_epoch', ?)", (os.urandom(8).hex(),))
 
     # -- articles and signatures ----------------------------------------------------------------
     def article(self, fetched_url: str) -> dict | None:
@@ -51,10 +59,13 @@ class StoryTables:
         row = self.db.execute("SELECT t, text_hash FROM signatures WHERE fetched_url=?", (fetched_url,)).fetchone()
         return (row[0], row[1]) if row else None
 
-    def put_signature(self, fetched_url: str, t: str, text_hash: str, minhash: np.ndarray, shingles: np.ndarray) -> None:
-        self.db.execute("INSERT OR REPLACE INTO signatures VALUES (?, ?, ?, ?, ?, ?)",
-                        (fetched_url, t, text_hash, len(shingles), minhash.astype("<u4").tobytes(),
-                         shingles.astype("<u4").tobytes()))
+    def put_signature(self, fetched_url: str, t: str, text_hash: str, minhash: np.ndarray, shingles: np.ndarray) -> int:
+        """Store a signature (replacing the article's previous one); returns its new id."""
+        self.delete_signature(fetched_url)
+        cur = self.db.execute(
+            "INSERT INTO signatures (fetched_url, t, text_hash, n_shingles, minhash, shingles) VALUES (?, ?, ?, ?, ?, ?)",
+            (fetched_url, t, text_hash, len(shingles), minhash.astype("<u4").tobytes(), shingles.astype("<u4").tobytes()))
+        return int(cur.lastrowid)
 
     def delete_signature(self, fetched_url: str) -> None:
         self.db.execute("DELETE FROM signatures WHERE fetched_url=?", (fetched_url,))
@@ -62,14 +73,29 @@ class StoryTables:
     def newest_t(self) -> str | None:
         return self.db.execute("SELECT MAX(t) FROM signatures").fetchone()[0]
 
-    def signatures_between(self, t0: str, t1: str | None = None) -> Iterator[tuple[str, str, int, np.ndarray]]:
-        """(fetched_url, t, n_shingles, minhash) of signatures with t0 <= t (<= t1)."""
-        sql = "SELECT fetched_url, t, n_shingles, minhash FROM signatures WHERE t >= ?"
-        args: tuple = (t0,)
-        if t1 is not None:
-            sql, args = sql + " AND t <= ?", (t0, t1)
-        for url, t, n, blob in self.db.execute(sql + " ORDER BY t, fetched_url", args):
-            yield url, t, n, np.frombuffer(blob, dtype="<u4").astype(np.uint32)
+    def max_signature_id(self) -> int:
+        return self.db.execute("SELECT COALESCE(MAX(id), 0) FROM signatures").fetchone()[0]
+
+    def ids_since(self, t: str) -> np.ndarray:
+        return np.fromiter((r[0] for r in self.db.execute("SELECT id FROM signatures WHERE t >= ?", (t,))), dtype=np.int64)
+
+    _SIG = "SELECT id, fetched_url, t, n_shingles, minhash FROM signatures"
+
+    def signatures_between(self, t0: str, t1: str) -> list[tuple]:
+        """(id, url, t, n_shingles, minhash) of the signatures with t0 <= t <= t1."""
+        return [_sig(r) for r in self.db.execute(self._SIG + " WHERE t >= ? AND t <= ? ORDER BY id", (t0, t1))]
+
+    def signatures_after(self, after_id: int, since_t: str) -> Iterator[tuple]:
+        """(id, url, t, n_shingles, minhash) of signatures newer than id `after_id` with t >= since_t."""
+        for r in self.db.execute(self._SIG + " WHERE id > ? AND t >= ? ORDER BY id", (after_id, since_t)):
+            yield _sig(r)
+
+    def signatures_by_id(self, ids: list[int]) -> list[tuple]:
+        out = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            out += [_sig(r) for r in self.db.execute(self._SIG + f" WHERE id IN ({', '.join('?' * len(chunk))}) ORDER BY id", chunk)]
+        return out
 
     def shingles(self, fetched_url: str) -> np.ndarray:
         row = self.db.execute("SELECT shingles FROM signatures WHERE fetched_url=?", (fetched_url,)).fetchone()
@@ -142,3 +168,7 @@ class StoryTables:
             "a.wire_source, m.relation, m.similarity FROM story_members m "
             "JOIN stories st ON st.story_id = m.story_id JOIN articles a ON a.fetched_url = m.fetched_url "
             "JOIN signatures s ON s.fetched_url = m.fetched_url ORDER BY m.story_id, s.t, a.fetched_url")
+
+
+def _sig(row) -> tuple:
+    return row[0], row[1], row[2], row[3], np.frombuffer(row[4], dtype="<u4").astype(np.uint32)

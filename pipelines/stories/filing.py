@@ -7,6 +7,7 @@ relations only on the members (origin.py), so the stories never depend on arriva
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -38,13 +39,21 @@ class Stories:
         self.options = options
         self.tables = store.stories()
         self.signer = Signer(options)
-        self.index = WindowIndex(options)
         self.window = timedelta(days=options.window_days)
         self.counts = FilingCounts()
-        self._open(rebuild)
+        self._check(rebuild)
+        self.index = WindowIndex(options, self.tables, store.sidecar("bands"))
+
+    def close(self) -> None:
+        """Save the candidate index for a fast start next time (if that fails, the next start rebuilds
+        it from the store: nothing is lost)."""
+        try:
+            self.index.save()
+        except OSError as exc:
+            print(f"wirecrawl: could not save the band index ({exc}); the next run rebuilds it", file=sys.stderr)
 
     # -- opening ------------------------------------------------------------------------------
-    def _open(self, rebuild: bool) -> None:
+    def _check(self, rebuild: bool) -> None:
         wanted = asdict(self.options)
         stored = self.tables.params()
         if stored is not None and stored != wanted and not rebuild:
@@ -59,10 +68,7 @@ class Stories:
                 self.tables.clear()
                 self.tables.mark_all_unfiled()
                 self.tables.set_params(wanted)
-        newest = self.tables.newest_t()
-        if newest is not None:
-            for url, t, n, minhash in self.tables.signatures_between(shift(newest, -2 * self.window)):
-                self.index.add(url, t, n, minhash)
+            WindowIndex.discard(self.store.sidecar("bands"))
 
     # -- filing -------------------------------------------------------------------------------
     def file_unfiled(self) -> int:
@@ -85,7 +91,6 @@ class Stories:
         before = set(tables.neighbours(url))
         old_story = tables.story_of(url)
         tables.delete_links(url)
-        self.index.remove(url)
         if article is None:  # it became a reject: leave its story, re-arrange what is left
             tables.delete_signature(url)
             tables.drop_member(url)
@@ -93,11 +98,11 @@ class Stories:
             return None
         fp = self.signer.fingerprint(article["text"])
         t = _utc(article["published"] or article["fetched_at"])
-        tables.put_signature(url, t, fp.text_hash, fp.minhash, fp.shingles)
+        sig_id = tables.put_signature(url, t, fp.text_hash, fp.minhash, fp.shingles)
         partners = self._partners(url, t, fp)
         for other, overlap in partners:
             tables.put_link(url, other, overlap.jaccard, overlap.containment)
-        self.index.add(url, t, fp.size, fp.minhash)
+        self.index.add(sig_id, t, fp.minhash)
         self.counts.filed += 1
         self.counts.links += len(partners)
         if partners:
@@ -107,17 +112,17 @@ class Stories:
 
     def _partners(self, url: str, t: str, fp) -> list:
         """Verified partners of a fingerprint within the time window."""
-        if self.index.covers(t):
-            pool = [(u, *self.index.entries[u]) for u in self.index.query(fp.minhash) if u != url]
-        else:  # older than the in-memory window: match against the store by the same banding rule
-            self.counts.late += 1
-            rows = [r for r in self.tables.signatures_between(shift(t, -self.window), shift(t, self.window)) if r[0] != url]
-            keep = band_candidates(fp.minhash, np.array([r[3] for r in rows]), self.options) if rows else []
-            pool = [rows[i] for i in keep]
         lo, hi = shift(t, -self.window), shift(t, self.window)
+        if self.index.covers(t):
+            pool = self.index.query(fp.minhash)
+        else:  # older than the index's window: match against the store by the same banding rule
+            self.counts.late += 1
+            rows = self.tables.signatures_between(lo, hi)
+            keep = band_candidates(fp.minhash, np.array([r[4] for r in rows]), self.options) if rows else []
+            pool = [rows[i] for i in keep]
         found = []
-        for other, ot, n, minhash in pool:
-            if not lo <= ot <= hi:
+        for _, other, ot, n, minhash in pool:
+            if other == url or not lo <= ot <= hi:
                 continue
             overlap = decide(fp.minhash, fp.size, minhash, n, lambda o=other: self._exact_pair(fp.shingles, o), self.options)
             if overlap is not None:

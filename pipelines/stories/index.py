@@ -1,67 +1,102 @@
-"""The in-memory candidate index: datasketch MinHashLSH over the signatures of a time window.
+"""The candidate index over a time window of stored signatures.
 
-It holds every signature whose time is within two windows of the newest one it has seen, so any article
-at most one window older than the newest finds all its possible partners here; an older ("late")
-article is matched against the store instead (`band_candidates`), by the same banding rule, so the
-result does not depend on which path found a pair.
+It holds the signatures within two windows of the newest one it has seen, so an article at most one
+window older than the newest finds every possible partner in it; an older ("late") article is matched
+against the store instead, by the same banding rule (`band_candidates`), so the result does not depend
+on which path found a pair. Candidates are always re-checked against the stored signatures.
+
+The bands are kept in a BandIndex saved beside the store (`<store>.bands/`) and memory-mapped on the
+next start; whatever was stored after that save (a killed run) is added back from the store.
 """
 from __future__ import annotations
 
-import heapq
+import hashlib
+import json
+import shutil
+from dataclasses import asdict
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import numpy as np
-from datasketch import MinHashLSH
 
 from ..options import DedupOptions
-from .fingerprint import Signature
+from .bands import BandIndex
+
+_COMPACT_EVERY = timedelta(days=1)   # evict old entries (rewrite the runs) at most this often
 
 
 class WindowIndex:
-    def __init__(self, options: DedupOptions):
+    def __init__(self, options: DedupOptions, tables, folder: Path | None):
         self.options = options
+        self.tables = tables
+        self.folder = folder
         self.window = timedelta(days=options.window_days)
-        self.lsh = MinHashLSH(num_perm=options.num_perm, params=(options.lsh_bands, options.lsh_rows))
-        self.entries: dict[str, tuple[str, int, np.ndarray]] = {}   # url -> (t, n_shingles, minhash)
-        self._by_time: list[tuple[str, str]] = []                  # heap of (t, url); stale entries skipped
-        self.newest: str | None = None
+        self.newest: str | None = tables.newest_t()
+        self._digest = hashlib.sha1(json.dumps(asdict(options), sort_keys=True).encode()).hexdigest()[:16]
+        self.restored_from_disk = False
+        self._compacted_at = self.newest
+        self.bands = self._open()
 
     def __len__(self) -> int:
-        return len(self.entries)
+        return len(self.bands)
+
+    def _open(self) -> BandIndex:
+        o = self.options
+        loaded = BandIndex.load(self.folder, o.lsh_bands, o.lsh_rows) if self.folder else None
+        if loaded and loaded[1].get("params") == self._digest and loaded[1].get("epoch") == self.tables.epoch():
+            index, manifest = loaded
+            self.restored_from_disk = True
+            self._compacted_at = manifest.get("compacted_at") or self.newest
+            since = manifest["max_id"]
+        else:
+            index, since = BandIndex(o.lsh_bands, o.lsh_rows), 0
+        if self.newest is not None:
+            batch: list[tuple] = []
+            for row in self.tables.signatures_after(since, shift(self.newest, -2 * self.window)):
+                batch.append(row)
+                if len(batch) == 50_000:
+                    index.add_many(np.array([r[0] for r in batch]), np.array([r[4] for r in batch]))
+                    batch = []
+            index.add_many(np.array([r[0] for r in batch], dtype=np.int64), np.array([r[4] for r in batch]))
+        return index
 
     def covers(self, t: str) -> bool:
-        """Are all possible partners of an article at time t in memory?"""
+        """Are all possible partners of an article at time t in the index?"""
         return self.newest is None or shift(t, self.window) >= self.newest
 
-    def add(self, url: str, t: str, n: int, minhash: np.ndarray) -> None:
-        if url in self.entries:
-            self.remove(url)
-        self.lsh.insert(url, Signature(minhash), check_duplication=False)
-        self.entries[url] = (t, n, minhash)
-        heapq.heappush(self._by_time, (t, url))
+    def add(self, sig_id: int, t: str, minhash: np.ndarray) -> None:
+        self.bands.add(sig_id, minhash)
         if self.newest is None or t > self.newest:
             self.newest = t
-            self._evict()
 
-    def remove(self, url: str) -> None:
-        if self.entries.pop(url, None) is not None:
-            self.lsh.remove(url)
+    def query(self, minhash: np.ndarray) -> list[tuple]:
+        """(id, url, t, n_shingles, minhash) of the stored signatures that share a band with `minhash`."""
+        rows = self.tables.signatures_by_id(sorted(self.bands.query(minhash)))
+        if not rows:
+            return []
+        keep = band_candidates(minhash, np.array([r[4] for r in rows]), self.options)  # drop stale entries
+        return [rows[i] for i in keep]
 
-    def query(self, minhash: np.ndarray) -> list[str]:
-        return sorted(self.lsh.query(Signature(minhash)))
+    def save(self) -> None:
+        """Evict entries older than two windows (at most daily), then save the runs for the next start."""
+        if self.folder is None:
+            return
+        if self.newest and (self._compacted_at is None or shift(self._compacted_at, _COMPACT_EVERY) <= self.newest):
+            live = self.tables.ids_since(shift(self.newest, -2 * self.window))
+            self.bands.compact(lambda ids: np.isin(ids, live))
+            self._compacted_at = self.newest
+        self.bands.save(self.folder, {"params": self._digest, "epoch": self.tables.epoch(),
+                                      "max_id": self.tables.max_signature_id(), "compacted_at": self._compacted_at})
 
-    def _evict(self) -> None:
-        horizon = shift(self.newest, -2 * self.window)
-        while self._by_time and self._by_time[0][0] < horizon:
-            t, url = heapq.heappop(self._by_time)
-            entry = self.entries.get(url)
-            if entry is not None and entry[0] == t:
-                self.remove(url)
+    @staticmethod
+    def discard(folder: Path | None) -> None:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def band_candidates(minhash: np.ndarray, others: np.ndarray, options: DedupOptions) -> np.ndarray:
     """Indexes of the rows of `others` (k x num_perm) that share at least one LSH band with `minhash`:
-    exactly the keys MinHashLSH.query would return for them."""
+    exactly the keys MinHashLSH(params=(bands, rows)).query would return for them."""
     if not len(others):
         return np.zeros(0, dtype=np.int64)
     b, r = options.lsh_bands, options.lsh_rows
