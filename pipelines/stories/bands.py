@@ -4,8 +4,8 @@ sorted uint64 arrays instead of b Python dicts of sets.
 
 Why not MinHashLSH itself: with the 64 bands that containment needs, its dict storage measured about
 18 KB and 180 us per signature (1,000,000 signatures: ~18 GB and ~3 minutes to reopen). Here one entry
-is 16 bytes, a query is a few binary searches, and the sorted runs are saved beside the store and
-memory-mapped on reopen.
+is 12 bytes (a uint64 key, a uint32 id), a query is a few binary searches, and the sorted runs are saved
+beside the store and read back whole on reopen.
 
 Entries are (band key, signature id). Recent inserts sit in a dict; they are flushed into sorted runs,
 which are merged log-structured. Ids are never reused (the store's AUTOINCREMENT), so entries of a
@@ -23,6 +23,7 @@ _FLUSH_ENTRIES = 200_000   # delta entries before they become a sorted run
 _MAX_RUNS = 6              # more runs than this: merge the smaller ones
 _TIER = 4                  # merge two runs when the smaller is at least 1/_TIER of the larger
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_ID = np.uint32            # signature ids (the store's AUTOINCREMENT ids stay far below 2**32)
 
 
 def band_keys(minhash: np.ndarray, bands: int, rows: int) -> np.ndarray:
@@ -37,12 +38,40 @@ def band_keys(minhash: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return h
 
 
+class Run:
+    """One sorted run of (key, id) entries, with a bucket directory over the key's top bits so a lookup
+    reads one small contiguous window instead of binary-searching the whole run (memory latency, not
+    arithmetic, is what a lookup in a large run costs)."""
+    __slots__ = ("keys", "ids", "shift", "directory")
+
+    def __init__(self, keys: np.ndarray, ids: np.ndarray):
+        self.keys, self.ids = keys, ids
+        bits = max(1, int(np.log2(max(2, len(keys) // 32))))
+        self.shift = np.uint64(64 - bits)
+        self.directory = np.zeros((1 << bits) + 1, dtype=np.int64)
+        np.cumsum(np.bincount((keys >> self.shift).astype(np.int64), minlength=1 << bits), out=self.directory[1:])
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def lookup(self, needles: np.ndarray) -> np.ndarray:
+        """Ids of the entries whose key is one of `needles`."""
+        bucket = (needles >> self.shift).astype(np.int64)
+        lo = self.directory[bucket]
+        lens = self.directory[bucket + 1] - lo
+        total = int(lens.sum())
+        if not total:
+            return self.ids[:0]
+        pos = np.repeat(lo - np.cumsum(lens) + lens, lens) + np.arange(total)
+        return self.ids[pos[self.keys[pos] == np.repeat(needles, lens)]]
+
+
 class BandIndex:
     def __init__(self, bands: int, rows: int):
         self.bands, self.rows = bands, rows
         self._delta: dict[int, list[int]] = {}
         self._delta_entries = 0
-        self.runs: list[tuple[np.ndarray, np.ndarray]] = []   # (sorted keys, ids), largest first
+        self.runs: list[Run] = []                              # largest first
         self._last: tuple[bytes, np.ndarray] | None = None     # filing queries, then adds, the same signature
 
     def _keys(self, minhash: np.ndarray) -> np.ndarray:
@@ -52,7 +81,7 @@ class BandIndex:
         return self._last[1]
 
     def __len__(self) -> int:
-        return (self._delta_entries + sum(len(k) for k, _ in self.runs)) // self.bands
+        return (self._delta_entries + sum(len(r) for r in self.runs)) // self.bands
 
     def add(self, sig_id: int, minhash: np.ndarray) -> None:
         delta = self._delta
@@ -71,9 +100,9 @@ class BandIndex:
         if not len(ids):
             return
         keys = band_keys(minhashes, self.bands, self.rows).reshape(-1)
-        all_ids = np.repeat(np.asarray(ids, dtype=np.int64), self.bands)
+        all_ids = np.repeat(np.asarray(ids, dtype=_ID), self.bands)
         order = np.argsort(keys, kind="stable")
-        self.runs.append((keys[order], all_ids[order]))
+        self.runs.append(Run(keys[order], all_ids[order]))
         self.flush()
 
     def query(self, minhash: np.ndarray) -> set[int]:
@@ -83,17 +112,8 @@ class BandIndex:
             ids = self._delta.get(key)
             if ids:
                 found.update(ids)
-        for run_keys, run_ids in self.runs:
-            n = len(run_keys)
-            lo = np.searchsorted(run_keys, keys)
-            hit = lo < n
-            hit[hit] = run_keys[lo[hit]] == keys[hit]
-            for i in np.flatnonzero(hit).tolist():   # a band value seen before: take all its entries
-                a = int(lo[i])
-                b = a + 1
-                while b < n and run_keys[b] == keys[i]:
-                    b += 1
-                found.update(run_ids[a:b].tolist())
+        for run in self.runs:
+            found.update(run.lookup(keys).tolist())
         return found
 
     # -- runs -----------------------------------------------------------------------------------
@@ -102,27 +122,30 @@ class BandIndex:
         given, is a function from an id array to a boolean mask of the entries to keep (eviction)."""
         if self._delta:
             keys = np.fromiter((k for k, ids in self._delta.items() for _ in ids), dtype=np.uint64, count=self._delta_entries)
-            ids = np.fromiter((i for v in self._delta.values() for i in v), dtype=np.int64, count=self._delta_entries)
+            ids = np.fromiter((i for v in self._delta.values() for i in v), dtype=_ID, count=self._delta_entries)
             order = np.argsort(keys, kind="stable")
-            self.runs.append((keys[order], ids[order]))
+            self.runs.append(Run(keys[order], ids[order]))
             self._delta, self._delta_entries = {}, 0
         # size-tiered: merge the two smallest runs while they are within a factor of each other (or too many)
-        self.runs.sort(key=lambda r: -len(r[0]))
-        while len(self.runs) > 1 and (len(self.runs) > _MAX_RUNS or len(self.runs[-1][0]) * _TIER >= len(self.runs[-2][0])):
-            (k1, i1), (k2, i2) = self.runs.pop(), self.runs.pop()
-            self.runs.append(_merge(k1, i1, k2, i2, keep))
-            self.runs.sort(key=lambda r: -len(r[0]))
+        self.runs.sort(key=lambda r: -len(r))
+        while len(self.runs) > 1 and (len(self.runs) > _MAX_RUNS or len(self.runs[-1]) * _TIER >= len(self.runs[-2])):
+            self.runs.append(_merge(self.runs.pop(), self.runs.pop(), keep))
+            self.runs.sort(key=lambda r: -len(r))
 
-    def compact(self, keep) -> None:
-        """Merge everything into one run, dropping the entries `keep` rejects."""
+    def compact(self, keep=None) -> None:
+        """Merge everything into one run (a query then costs one binary search per band), dropping the
+        entries `keep` rejects."""
         self.flush()
-        if not self.runs:
+        if not self.runs or (len(self.runs) == 1 and keep is None):
             return
-        keys, ids = self.runs[0]
-        for k, i in self.runs[1:]:
-            keys, ids = _merge(keys, ids, k, i, None)
-        mask = keep(ids)
-        self.runs = [(np.ascontiguousarray(keys[mask]), np.ascontiguousarray(ids[mask]))] if mask.any() else []
+        merged = self.runs[0]
+        for run in self.runs[1:]:
+            merged = _merge(merged, run, None)
+        keys, ids = merged.keys, merged.ids
+        if keep is not None:
+            mask = keep(ids)
+            keys, ids = keys[mask], ids[mask]
+        self.runs = [Run(np.ascontiguousarray(keys), np.ascontiguousarray(ids))] if len(keys) else []
 
     # -- persistence ----------------------------------------------------------------------------
     def save(self, folder: Path, manifest: dict) -> None:
@@ -130,10 +153,10 @@ class BandIndex:
         self.flush()
         folder.mkdir(parents=True, exist_ok=True)
         names = []
-        for n, (keys, ids) in enumerate(self.runs):
-            for part, arr in (("keys", keys), ("ids", ids)):
+        for n, run in enumerate(self.runs):
+            for part, arr in (("keys", run.keys), ("ids", run.ids)):
                 name = f"run{n}.{part}.npy"
-                if isinstance(arr, np.memmap) and Path(arr.filename) == folder / name:
+                if getattr(arr, "_wirecrawl_file", None) == folder / name:
                     continue  # already this file, unchanged since it was loaded
                 tmp = folder / f".{name}.tmp"
                 with open(tmp, "wb") as f:
@@ -150,20 +173,32 @@ class BandIndex:
         try:
             manifest = json.loads((folder / "manifest.json").read_text())
             index = cls(bands, rows)
-            for n in manifest["runs"]:
-                index.runs.append((np.load(folder / f"run{n}.keys.npy", mmap_mode="r"),
-                                   np.load(folder / f"run{n}.ids.npy", mmap_mode="r")))
+            for n in manifest["runs"]:  # read whole: queries then never wait on the disk
+                index.runs.append(Run(_load(folder / f"run{n}.keys.npy", np.uint64), _load(folder / f"run{n}.ids.npy", _ID)))
         except (OSError, ValueError, KeyError):
             return None
         return index, manifest
 
 
-def _merge(k1, i1, k2, i2, keep):
-    keys = np.concatenate([k1, k2])
-    ids = np.concatenate([i1, i2])
+class _Loaded(np.ndarray):
+    """An array read from a run file, remembering which (so an unchanged run is not rewritten)."""
+
+
+def _load(path: Path, dtype) -> np.ndarray:
+    arr = np.load(path)
+    if arr.dtype != dtype or arr.ndim != 1:
+        raise ValueError(f"{path}: unexpected {arr.dtype} array")
+    arr = arr.view(_Loaded)
+    arr._wirecrawl_file = path
+    return arr
+
+
+def _merge(a: Run, b: Run, keep) -> Run:
+    keys = np.concatenate([a.keys, b.keys])
+    ids = np.concatenate([a.ids, b.ids])
     order = np.argsort(keys, kind="stable")   # timsort: two sorted runs merge in linear time
     keys, ids = keys[order], ids[order]
     if keep is not None:
         mask = keep(ids)
         keys, ids = keys[mask], ids[mask]
-    return keys, ids
+    return Run(keys, ids)

@@ -74,8 +74,11 @@ class Stories:
     def file_unfiled(self) -> int:
         """File every article whose text changed since it was last filed; returns how many."""
         todo = self.tables.unfiled()
-        for url in todo:
-            self.file(url)
+        for start in range(0, len(todo), 500):  # many per transaction: still all or nothing, and resumable
+            with self.store.transaction():
+                for url in todo[start:start + 500]:
+                    self._file(url)
+                    self.tables.filed(url)
         return len(todo)
 
     def file(self, url: str) -> str | None:

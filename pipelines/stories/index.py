@@ -5,7 +5,7 @@ window older than the newest finds every possible partner in it; an older ("late
 against the store instead, by the same banding rule (`band_candidates`), so the result does not depend
 on which path found a pair. Candidates are always re-checked against the stored signatures.
 
-The bands are kept in a BandIndex saved beside the store (`<store>.bands/`) and memory-mapped on the
+The bands are kept in a BandIndex saved beside the store (`<store>.bands/`) and read back at the
 next start; whatever was stored after that save (a killed run) is added back from the store.
 """
 from __future__ import annotations
@@ -78,13 +78,16 @@ class WindowIndex:
         return [rows[i] for i in keep]
 
     def save(self) -> None:
-        """Evict entries older than two windows (at most daily), then save the runs for the next start."""
+        """Merge the runs into one, evicting entries older than two windows (at most daily), and save
+        them for the next start."""
         if self.folder is None:
             return
         if self.newest and (self._compacted_at is None or shift(self._compacted_at, _COMPACT_EVERY) <= self.newest):
             live = self.tables.ids_since(shift(self.newest, -2 * self.window))
             self.bands.compact(lambda ids: np.isin(ids, live))
             self._compacted_at = self.newest
+        else:
+            self.bands.compact()
         self.bands.save(self.folder, {"params": self._digest, "epoch": self.tables.epoch(),
                                       "max_id": self.tables.max_signature_id(), "compacted_at": self._compacted_at})
 
