@@ -182,9 +182,9 @@ def test_the_time_window(tmp_path):
     assert rows[AP + "8"][0] != rows["https://far.example/8"][0]
     f.add(article("https://newer.example/9", story(9), at(24 * 10)))    # the index moves on
     minhash = Signer(options).fingerprint("\n".join(wire)).minhash
-    assert AP + "8" in [r[1] for r in f.stories.index.query(minhash)]
+    assert AP + "8" in [r[1] for r in f.stories.index.query(minhash, at(24 * 10))]
     f.stories.index.save()
-    assert AP + "8" not in [r[1] for r in f.stories.index.query(minhash)]   # evicted from the index...
+    assert AP + "8" not in [r[1] for r in f.stories.index.query(minhash, at(24 * 10))]   # evicted from the index...
     assert f.store.db.execute("SELECT COUNT(*) FROM signatures").fetchone()[0] == 3   # ...not from the store
     f.add(article("https://late.example/8", wire, at(24 * 1)))          # arrives late: found through the store
     rows = f.rows()
@@ -220,3 +220,28 @@ def test_articles_stored_but_not_filed_by_a_killed_run_are_filed_on_the_next_sta
     assert rows["https://copy.example/11"][0] == rows[AP + "11"][0]
     assert f.stories.file_unfiled() == 0
     f.close()
+
+
+def test_order_independence_holds_across_many_windows_with_late_arrivals(tmp_path):
+    """Stories spread over 40 days with a 2-day window: filed in time order, reversed (everything arrives
+    late) and shuffled, the stories come out the same."""
+    options = DedupOptions(window_days=2)
+    corpus = []
+    for s in range(10):
+        wire, day = story(400 + s), 4 * s
+        corpus.append(article(f"{AP}{s}", wire, at(24 * day)))
+        corpus.append(article(f"https://a.example/{s}", trimmed(wire, 0.7), at(24 * day + 5)))
+        corpus.append(article(f"https://b.example/{s}", wire + story(450 + s, 1), at(24 * (day + 1.5))))
+        corpus.append(article(f"https://c.example/{s}", wire, at(24 * (day + 3.6))))  # beyond every window: its own story
+    results = []
+    for name, order in [("time", sorted(corpus, key=lambda a: a.published)),
+                        ("reversed", sorted(corpus, key=lambda a: a.published, reverse=True)),
+                        ("shuffled", random.Random(3).sample(corpus, len(corpus)))]:
+        f = Filer(tmp_path / f"{name}.sqlite", options).add(*order)
+        results.append((f.rows(), f.stories.counts.late))
+        f.close()
+    assert results[0][0] == results[1][0] == results[2][0]
+    assert results[0][1] == 0 and results[1][1] > 20            # the reversed run took the late path
+    rows = results[0][0]
+    assert rows[f"{AP}3"][0] == rows["https://a.example/3"][0] == rows["https://b.example/3"][0]
+    assert rows["https://c.example/3"][0] != rows[f"{AP}3"][0]

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..options import DedupOptions
 from .fingerprint import Signer
-from .index import WindowIndex, band_candidates, shift
+from .index import WindowIndex, shift
 from .origin import arrange
 from .verify import decide, exact
 
@@ -116,15 +116,10 @@ class Stories:
     def _partners(self, url: str, t: str, fp) -> list:
         """Verified partners of a fingerprint within the time window."""
         lo, hi = shift(t, -self.window), shift(t, self.window)
-        if self.index.covers(t):
-            pool = self.index.query(fp.minhash)
-        else:  # older than the index's window: match against the store by the same banding rule
+        if not self.index.covers(t):
             self.counts.late += 1
-            rows = self.tables.signatures_between(lo, hi)
-            keep = band_candidates(fp.minhash, np.array([r[4] for r in rows]), self.options) if rows else []
-            pool = [rows[i] for i in keep]
         found = []
-        for _, other, ot, n, minhash in pool:
+        for _, other, ot, n, minhash in self.index.query(fp.minhash, t):
             if other == url or not lo <= ot <= hi:
                 continue
             overlap = decide(fp.minhash, fp.size, minhash, n, lambda o=other: self._exact_pair(fp.shingles, o), self.options)

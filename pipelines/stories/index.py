@@ -2,8 +2,9 @@
 
 It holds the signatures within two windows of the newest one it has seen, so an article at most one
 window older than the newest finds every possible partner in it; an older ("late") article is matched
-against the store instead, by the same banding rule (`band_candidates`), so the result does not depend
-on which path found a pair. Candidates are always re-checked against the stored signatures.
+against a band index built from the store's signatures around its time (and kept for the next late
+article), by the same rule, so the result does not depend on which path found a pair. Candidates are
+always re-checked against the stored signatures (`band_candidates`).
 
 The bands are kept in a BandIndex saved beside the store (`<store>.bands/`) and read back at the
 next start; whatever was stored after that save (a killed run) is added back from the store.
@@ -36,6 +37,7 @@ class WindowIndex:
         self.restored_from_disk = False
         self._compacted_at = self.newest
         self.bands = self._open()
+        self._late: tuple[str, str, BandIndex] | None = None   # (from, to, index) of an older time range
 
     def __len__(self) -> int:
         return len(self.bands)
@@ -66,12 +68,30 @@ class WindowIndex:
 
     def add(self, sig_id: int, t: str, minhash: np.ndarray) -> None:
         self.bands.add(sig_id, minhash)
+        if self._late and self._late[0] <= t <= self._late[1]:
+            self._late[2].add(sig_id, minhash)
         if self.newest is None or t > self.newest:
             self.newest = t
 
-    def query(self, minhash: np.ndarray) -> list[tuple]:
-        """(id, url, t, n_shingles, minhash) of the stored signatures that share a band with `minhash`."""
-        rows = self.tables.signatures_by_id(sorted(self.bands.query(minhash)))
+    def query(self, minhash: np.ndarray, t: str) -> list[tuple]:
+        """(id, url, t, n_shingles, minhash) of the stored signatures that share a band with `minhash`
+        (all of those within a window of t)."""
+        return self._rows(minhash, self.bands if self.covers(t) else self._late_index(t))
+
+    def _late_index(self, t: str) -> BandIndex:
+        """A band index over the store's signatures around an older time t, kept for the next late article
+        (reprocessing an archive out of order makes many)."""
+        lo, hi = shift(t, -self.window), shift(t, self.window)
+        if not (self._late and self._late[0] <= lo and hi <= self._late[1]):
+            lo, hi = shift(t, -2 * self.window), shift(t, 2 * self.window)
+            rows = self.tables.signatures_between(lo, hi)
+            index = BandIndex(self.options.lsh_bands, self.options.lsh_rows)
+            index.add_many(np.array([r[0] for r in rows], dtype=np.int64), np.array([r[4] for r in rows]).reshape(len(rows), -1))
+            self._late = (lo, hi, index)
+        return self._late[2]
+
+    def _rows(self, minhash: np.ndarray, bands: BandIndex) -> list[tuple]:
+        rows = self.tables.signatures_by_id(sorted(bands.query(minhash)))
         if not rows:
             return []
         keep = band_candidates(minhash, np.array([r[4] for r in rows]), self.options)  # drop stale entries
