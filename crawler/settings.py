@@ -2,7 +2,8 @@
 
 BOT_NAME = "wirecrawl"
 COMMANDS_MODULE = "crawler.commands"
-SPIDER_MODULES: list[str] = []
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
 
 # wirecrawl settings (read once, at the edge, by crawler/options.py)
 # Syndication detection (pipelines/options.py DedupOptions explains each); changing any of them needs
@@ -28,3 +29,42 @@ STORE_URI = "sqlite:///data/wirecrawl.sqlite"  # relative to the working directo
 TEMPLATE_MIN_ARTICLES = 3           # a line in this many distinct articles of one host is template chrome
 
 LOG_LEVEL = "INFO"
+
+# The crawl (`scrapy crawl news`): its own settings, then Scrapy's, set for a polite, safe news crawler.
+ARCHIVE_DIR = "data/archive"        # rotating WARC files of every response (relative to the working directory)
+ARCHIVE_MAX_BYTES = 1_000_000_000   # start a new WARC file past this size
+CONTACT = "https://github.com/wirecrawl/wirecrawl"  # put your e-mail or page here: it goes in the User-Agent
+RETRY_AFTER_MAX = 300.0             # longest Retry-After honoured, in seconds
+SITEMAP_MAX_DEPTH = 3               # sitemap index levels followed
+SOURCES = "seeds/sources.toml"      # the outlet list (or -a sources=PATH)
+
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+COOKIES_ENABLED = False             # no cookies at all: nothing can follow a redirect to another host
+DOWNLOAD_DELAY = 0.5
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+DOWNLOAD_MAXSIZE = 20_000_000       # also bounds decompressed size (compression bombs)
+DOWNLOAD_WARNSIZE = 5_000_000
+DOWNLOAD_TIMEOUT = 30
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.StrictRobotsTxtMiddleware": 100,
+    "crawler.middlewares.NoLocalSchemes": 110,
+    "crawler.middlewares.ContactUserAgent": 120,
+    "crawler.middlewares.RetryAfterMiddleware": 560,    # sees 429/503 before the retry middleware (550)
+    "crawler.middlewares.ArchiveMiddleware": 580,       # after decompression (590): what the spider sees
+    "crawler.middlewares.RedirectArchiveMiddleware": 650,  # redirects, before the redirect middleware (600)
+}
+ITEM_PIPELINES = {
+    "pipelines.items.ExtractPipeline": 100,
+    "pipelines.items.StorePipeline": 200,
+}
+REDIRECT_MAX_TIMES = 5
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+RETRY_TIMES = 2
+ROBOTSTXT_OBEY = True
+TELNETCONSOLE_ENABLED = False
+USER_AGENT = f"wirecrawl/0.1 (+{CONTACT})"  # what robots.txt rules are matched against

@@ -66,13 +66,19 @@ class ExtractionPool:
         while pending:
             yield from self._drain(pending)
 
+    def submit(self, page: Page):
+        """Schedule one page; the future's result goes through `outcome`."""
+        assert self._pool is not None
+        return self._pool.schedule(_process, (page, self.options), timeout=self.timeout)
+
     def _drain(self, pending: dict) -> Iterator[tuple[Page, Article | Rejected]]:
         done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
         for future in done:
             page = pending.pop(future)
-            yield page, self._outcome(page, future)
+            yield page, self.outcome(page, future)
 
-    def _outcome(self, page: Page, future) -> Article | Rejected:
+    def outcome(self, page: Page, future) -> Article | Rejected:
+        """The article or rejection a finished future stands for (a timeout or a crash is a rejection)."""
         try:
             return future.result()
         except TimeoutError:

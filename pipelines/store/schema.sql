@@ -125,3 +125,17 @@ CREATE INDEX IF NOT EXISTS story_members_story ON story_members (story_id);
 CREATE TABLE IF NOT EXISTS unfiled (
     fetched_url TEXT PRIMARY KEY
 );
+
+-- Crawl state. `crawl_seen`: canonical keys of article URLs already fetched and stored (as an article or
+-- a not-article), written in the page's own transaction. `fetch_state`: validators of feeds, sitemaps
+-- and section pages for conditional requests.
+CREATE TABLE IF NOT EXISTS crawl_seen (
+    url_key TEXT PRIMARY KEY,
+    fetched_url TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS fetch_state (
+    url TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT,
+    fetched_at TEXT NOT NULL
+);

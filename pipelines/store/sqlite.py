@@ -111,12 +111,28 @@ class SQLiteStore:
             (fetched_url, fetched_url)).fetchone()
         return (row[0], row[1]) if row else None
 
-    def save(self, result: Article | Rejected, ref: RawRef, body_sha1: str | None, version: str) -> str:
-        """Store one page's outcome in one transaction; returns 'new', 'updated' or 'unchanged'."""
+    def save(self, result: Article | Rejected, ref: RawRef, body_sha1: str | None, version: str,
+             url_key: str | None = None) -> str:
+        """Store one page's outcome in one transaction; returns 'new', 'updated' or 'unchanged'. A crawl
+        passes the page's `url_key`, marked as fetched in the same transaction."""
         with self.transaction():
+            if url_key is not None:
+                self.db.execute("INSERT OR REPLACE INTO crawl_seen VALUES (?, ?)", (url_key, result.fetched_url))
             if isinstance(result, Article):
                 return self._save_article(result, ref, body_sha1, version)
             return self._save_reject(result, ref, body_sha1, version)
+
+    # -- crawl state ----------------------------------------------------------------------------
+    def seen(self, url_key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM crawl_seen WHERE url_key=?", (url_key,)).fetchone() is not None
+
+    def fetch_state(self, url: str) -> tuple[str | None, str | None]:
+        row = self.db.execute("SELECT etag, last_modified FROM fetch_state WHERE url=?", (url,)).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def set_fetch_state(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO fetch_state VALUES (?, ?, ?, ?)", (url, etag, last_modified, _now()))
 
     def _save_article(self, a: Article, ref: RawRef, body_sha1: str | None, version: str) -> str:
         template_keys = self._template_keys(a.host)

@@ -1,0 +1,146 @@
+"""Downloader middlewares: archive every response to WARC, obey robots.txt strictly, honour Retry-After."""
+from __future__ import annotations
+
+import asyncio
+import time
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from scrapy import signals
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Request, Response
+
+from .archive import WarcArchive
+
+_HOP_HEADERS = {b"content-encoding", b"transfer-encoding", b"content-length"}
+
+
+class ArchiveMiddleware:
+    """Writes each response, as the spider will see it (decompressed), with its request to the WARC
+    archive, and tells the spider where (request.meta['archive'] = (file, offset, WARC-Date))."""
+
+    def __init__(self, archive: WarcArchive, crawler):
+        self.archive = archive
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        archive = getattr(crawler, "wirecrawl_archive", None)
+        if archive is None:  # one archive per crawl, shared with RedirectArchiveMiddleware
+            archive = WarcArchive(Path(crawler.settings.get("ARCHIVE_DIR")), crawler.settings.getint("ARCHIVE_MAX_BYTES"))
+            crawler.wirecrawl_archive = archive
+            crawler.signals.connect(archive.close, signal=signals.spider_closed)
+        return cls(archive, crawler)
+
+    def process_response(self, request: Request, response: Response, spider=None) -> Response:
+        if self._wanted(response):
+            headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in response.headers.items()
+                       if k.lower() not in _HOP_HEADERS for v in vs]
+            headers.append(("Content-Length", str(len(response.body))))
+            req_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in request.headers.items() for v in vs]
+            path, offset, date = self.archive.write(response.url, request.method, req_headers, response.status, "",
+                                                    headers, response.body)
+            request.meta["archive"] = (path, offset, date)
+            self.crawler.stats.set_value("wirecrawl/archive_bytes", self.archive.bytes_written)
+        return response
+
+    def _wanted(self, response: Response) -> bool:
+        return not 300 <= response.status < 400
+
+
+class RedirectArchiveMiddleware(ArchiveMiddleware):
+    """Redirects never reach the archive middleware above (the redirect middleware turns them into new
+    requests first), so this one, placed before it, archives just them."""
+
+    def _wanted(self, response: Response) -> bool:
+        return 300 <= response.status < 400
+
+
+class _DisallowAll:
+    def allowed(self, url, user_agent) -> bool:
+        return False
+
+
+class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """RFC 9309: a robots.txt that fails (5xx, a network error, an HTML error page) means "disallow for
+    now", not "allow all" as Scrapy has it. A 4xx still means no rules."""
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        html = response.headers.get(b"Content-Type", b"").startswith(b"text/html") and b"<html" in response.body[:2048].lower()
+        if response.status >= 500 or response.status == 429 or (response.status == 200 and html):
+            self._stats.inc_value("wirecrawl/robots_disallow_for_now")
+            self._settle(netloc, _DisallowAll())
+            return
+        await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        self._stats.inc_value("wirecrawl/robots_disallow_for_now")
+        self._settle(netloc, _DisallowAll())
+
+    def _settle(self, netloc: str, parser) -> None:
+        pending = self._parsers[netloc]
+        self._parsers[netloc] = parser
+        if hasattr(pending, "callback"):
+            pending.callback(parser)
+
+
+class RetryAfterMiddleware:
+    """A 429 or 503 with Retry-After holds every request to that host for that long (capped); Scrapy's
+    retry middleware then retries the request."""
+
+    def __init__(self, cap: float):
+        self.cap = cap
+        self.hold: dict[str, float] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.getfloat("RETRY_AFTER_MAX"))
+
+    async def process_request(self, request: Request, spider=None) -> None:
+        until = self.hold.get(urlsplit(request.url).netloc)
+        if until and until > time.monotonic():
+            await asyncio.sleep(until - time.monotonic())
+
+    def process_response(self, request: Request, response: Response, spider=None) -> Response:
+        if response.status in (429, 503):
+            wait = _retry_after(response.headers.get(b"Retry-After"))
+            if wait is not None:
+                host = urlsplit(request.url).netloc
+                self.hold[host] = max(self.hold.get(host, 0), time.monotonic() + min(wait, self.cap))
+        return response
+
+
+def _retry_after(value: bytes | None) -> float | None:
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        return max(0.0, parsedate_to_datetime(text).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+class NoLocalSchemes:
+    """Never fetch file:, data: or ftp: URLs, whatever a feed or a redirect says."""
+
+    def process_request(self, request: Request, spider=None) -> None:
+        if urlsplit(request.url).scheme not in ("http", "https"):
+            raise IgnoreRequest(f"scheme not fetched: {request.url[:60]}")
+
+
+class ContactUserAgent:
+    """Every request, robots.txt included, says who we are and how to reach the operator (CONTACT)."""
+
+    def __init__(self, user_agent: str):
+        self.user_agent = user_agent
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(f"wirecrawl/0.1 (+{crawler.settings.get('CONTACT')})")
+
+    def process_request(self, request: Request, spider=None) -> None:
+        request.headers[b"User-Agent"] = self.user_agent

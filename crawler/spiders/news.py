@@ -1,0 +1,183 @@
+"""`scrapy crawl news [-a sources=PATH]`: fetch what is new from each outlet's feeds, news sitemaps and
+section pages, and hand every article page to the item pipelines (extract, store, file into a story)."""
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import CloseSpider
+from scrapy.utils.gz import gunzip
+
+from crawler.discover import MalformedSource, feed_items, section_links, sitemap_entries, to_utc
+from crawler.options import dedup_options, extract_options
+from crawler.outlets import Outlet, OutletsError, load_outlets
+from crawler.urls import url_key
+from pipelines.crawl_run import CrawlLocked, CrawlRun, format_crawl_summary
+from pipelines.model import Page, RawRef
+from pipelines.sources.base import iso_utc
+from pipelines.stories import DedupParamsMismatch
+from pipelines.store import StoreError
+
+
+class NewsSpider(scrapy.Spider):
+    name = "news"
+
+    def __init__(self, sources: str | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.sources_path = sources
+        self.outlets: list[Outlet] = []
+        self.run: CrawlRun | None = None
+        self._scheduled: set[str] = set()
+        self._sitemaps_seen: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        path = spider.sources_path or settings.get("SOURCES")
+        try:
+            spider.outlets = load_outlets(path)          # a bad list fails before anything is fetched
+            spider.run = CrawlRun(settings.get("STORE_URI"), extract_options(settings), dedup_options(settings),
+                                  settings.getint("TEMPLATE_MIN_ARTICLES"), {"sources": str(path)})
+        except (OutletsError, CrawlLocked, StoreError, DedupParamsMismatch, ValueError) as exc:
+            print(f"crawl: {exc}", file=sys.stderr)
+            crawler.wirecrawl_exit = 2
+            spider.outlets = []
+            return spider
+        spider.max_depth = settings.getint("SITEMAP_MAX_DEPTH")
+        crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        return spider
+
+    async def start(self):
+        if self.run is None:
+            raise CloseSpider("not started")
+        for outlet in self.outlets:
+            for url in outlet.feeds:
+                yield self._source(url, self.parse_feed, outlet)
+            for url in outlet.sitemaps:
+                self._sitemaps_seen.add(url)
+                yield self._source(url, self.parse_sitemap, outlet, depth=0)
+            for url in outlet.sections:
+                yield self._source(url, self.parse_section, outlet)
+
+    # -- sources ------------------------------------------------------------------------------
+    def _source(self, url: str, callback, outlet: Outlet, **kwargs) -> scrapy.Request:
+        """A conditional request for a feed, sitemap or section page (ETag / Last-Modified of last time)."""
+        etag, modified = self.run.store.fetch_state(url)
+        headers = {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", modified)) if v}
+        return scrapy.Request(url, callback, headers=headers, errback=self._source_failed, dont_filter=True,
+                              cb_kwargs={"outlet": outlet, **kwargs}, meta={"handle_httpstatus_list": [304]})
+
+    def _fresh_source(self, response) -> bool:
+        if response.status == 304:
+            self.run.counts.not_modified += 1
+            return False
+        return True
+
+    def _remember(self, response) -> None:
+        etag, modified = response.headers.get(b"ETag"), response.headers.get(b"Last-Modified")
+        if etag or modified:
+            self.run.store.set_fetch_state(response.url, etag and etag.decode("latin-1"), modified and modified.decode("latin-1"))
+
+    def parse_feed(self, response, outlet: Outlet):
+        if not self._fresh_source(response):
+            return
+        try:
+            items = feed_items(response.body, response.url)
+        except MalformedSource as exc:
+            self._source_error("malformed_feed", response.url, exc)
+            return
+        for url, published in items:
+            yield from self._article(url, published, outlet)
+        self._remember(response)
+
+    def parse_sitemap(self, response, outlet: Outlet, depth: int):
+        if not self._fresh_source(response):
+            return
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            try:
+                body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+            except Exception as exc:  # a bomb or a broken file: this sitemap fails alone
+                self._source_error("malformed_sitemap", response.url, exc)
+                return
+        try:
+            kind, entries = sitemap_entries(body)
+        except MalformedSource as exc:
+            self._source_error("malformed_sitemap", response.url, exc)
+            return
+        if kind == "index":
+            for loc, lastmod in entries:
+                if loc in self._sitemaps_seen or depth + 1 > self.max_depth:
+                    continue  # a self-reference, a loop, or too deep
+                if self._too_old(lastmod, outlet):
+                    continue
+                self._sitemaps_seen.add(loc)
+                yield self._source(loc, self.parse_sitemap, outlet, depth=depth + 1)
+        else:
+            for loc, date in entries:
+                yield from self._article(loc, date, outlet)
+        self._remember(response)
+
+    def parse_section(self, response, outlet: Outlet):
+        if not self._fresh_source(response):
+            return
+        for url in section_links(response.body, response.url, getattr(response, "encoding", "utf-8")):
+            yield from self._article(url, None, outlet)
+        self._remember(response)
+
+    def _source_failed(self, failure):
+        self._source_error("source_failed", failure.request.url, failure.value)
+
+    def _source_error(self, reason: str, url: str, exc) -> None:
+        self.logger.warning("%s: %s: %s", reason, url, exc)
+        self.run.counts.error(reason)
+
+    # -- articles -----------------------------------------------------------------------------
+    def _too_old(self, date: str | None, outlet: Outlet) -> bool:
+        when = to_utc(date)
+        return when is not None and when < datetime.now(timezone.utc) - timedelta(days=outlet.max_age_days)
+
+    def _article(self, url: str, date: str | None, outlet: Outlet):
+        if urlsplit(url).scheme not in ("http", "https") or not outlet.wants(url):
+            return
+        if self._too_old(date, outlet):
+            self.run.counts.too_old += 1
+            return
+        key = url_key(url)
+        if key in self._scheduled:
+            return
+        self._scheduled.add(key)
+        if self.run.seen(key):
+            self.run.counts.already_stored += 1
+            return
+        yield scrapy.Request(url, self.parse_article, errback=self._article_failed, cb_kwargs={"key": key})
+
+    def parse_article(self, response, key: str):
+        path, offset, date = response.meta["archive"]
+        content_type = response.headers.get(b"Content-Type")
+        yield {"page": Page(fetched_url=response.url, body=response.body,
+                            content_type=content_type.decode("latin-1") if content_type else None,
+                            fetched_at=iso_utc(date), ref=RawRef(path, offset), status=response.status),
+               "url_key": key}
+
+    def _article_failed(self, failure):
+        response = getattr(failure.value, "response", None)
+        reason = f"http_{response.status}" if response is not None else type(failure.value).__name__
+        self.run.counts.error(reason)   # not marked as fetched: the next run tries again
+
+    # -- end ----------------------------------------------------------------------------------
+    def _closed(self, spider, reason: str) -> None:
+        if self.run is None:
+            return
+        stats = self.crawler.stats
+        self.run.counts.requests = stats.get_value("downloader/request_count", 0)
+        self.run.counts.bytes = stats.get_value("downloader/response_bytes", 0)
+        status = "finished" if reason == "finished" else "interrupted" if reason == "shutdown" else reason
+        counts = self.run.close(status)
+        archive = self.settings.get("ARCHIVE_DIR")
+        print(format_crawl_summary(counts, status, self.settings.get("STORE_URI"), archive), flush=True)
+        self.run = None

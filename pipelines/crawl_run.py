@@ -1,0 +1,128 @@
+"""One crawl run's hold on the store: the run lock, the run record and its counts, and filing each
+page's outcome (store, then story) exactly as `reprocess` does."""
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .model import Article, Page, Rejected
+from .options import DedupOptions, ExtractOptions
+from .store import open_store
+from .stories import Stories
+
+
+class CrawlLocked(Exception):
+    """Another crawl holds the store; the message says which process and how to find it."""
+
+
+@dataclass
+class CrawlCounts:
+    requests: int = 0
+    bytes: int = 0
+    not_modified: int = 0                  # feeds, sitemaps and sections answered 304
+    already_stored: int = 0                # article URLs skipped before fetching
+    too_old: int = 0                       # skipped by the source's dates before fetching
+    articles: dict[str, int] = field(default_factory=lambda: {"new": 0, "updated": 0, "unchanged": 0})
+    stories_joined: int = 0
+    not_articles: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    template_updates: int = 0
+    stories: dict[str, int] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+
+    def error(self, reason: str) -> None:
+        self.errors[reason] = self.errors.get(reason, 0) + 1
+
+
+class CrawlRun:
+    def __init__(self, store_uri: str, extract: ExtractOptions, dedup: DedupOptions, template_min_articles: int,
+                 options: dict):
+        self.store = open_store(store_uri)
+        self._lock = self._acquire(self.store.sidecar("crawl.lock"))
+        try:
+            self.stories = Stories(self.store, dedup)
+            self.stories.file_unfiled()    # what a killed run stored but did not file
+        except BaseException:
+            self._release()
+            self.store.close()
+            raise
+        self.version = extract.version()
+        self.template_min_articles = template_min_articles
+        self.counts = CrawlCounts()
+        self.started = time.monotonic()
+        self.run_id = self.store.begin_run("crawl", {**options, "extractor_version": self.version,
+                                                     **asdict(extract), **asdict(dedup)})
+
+    @staticmethod
+    def _acquire(path: Path):
+        lock = open(path, "a+")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            lock.close()
+            raise CrawlLocked(f"another crawl is running on this store (pid {holder}, lock {path}); "
+                              "this run exits without fetching anything") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(os.getpid()))
+        lock.flush()
+        return lock
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.close()   # closing the file releases the lock (so does the process dying)
+            self._lock = None
+
+    def seen(self, url_key: str) -> bool:
+        return self.store.seen(url_key)
+
+    def file(self, page: Page, outcome: Article | Rejected, url_key: str) -> str:
+        """Store a page's outcome (marking its URL as fetched) and file an article into its story."""
+        result = self.store.save(outcome, page.ref, page.body_sha1, self.version, url_key=url_key)
+        if result != "unchanged":
+            self.stories.file(page.fetched_url)
+        if isinstance(outcome, Article):
+            self.counts.articles[result] += 1
+        else:
+            bucket = self.counts.not_articles if outcome.kind == "not_article" else self.counts.errors
+            bucket[outcome.reason] = bucket.get(outcome.reason, 0) + 1
+        return result
+
+    def close(self, status: str) -> CrawlCounts:
+        try:
+            if status == "finished":
+                self.counts.template_updates = self.store.refresh_templates(self.template_min_articles)
+            self.stories.file_unfiled()
+            self.counts.stories_joined = self.stories.counts.stories_joined
+            self.counts.stories = self.store.stories().totals()
+            self.stories.close()
+        finally:
+            self.counts.elapsed_s = round(time.monotonic() - self.started, 3)
+            self.store.finish_run(self.run_id, status, asdict(self.counts))
+            self.store.close()
+            self._release()
+        return self.counts
+
+
+def format_crawl_summary(c: CrawlCounts, status: str, store_uri: str, archive: str) -> str:
+    a = c.articles
+
+    def by(d: dict) -> str:
+        return (" (" + ", ".join(f"{k} {v}" for k, v in sorted(d.items(), key=lambda kv: (-kv[1], kv[0]))) + ")") if d else ""
+    st = c.stories
+    return "\n".join([
+        f"crawl {status}: {c.requests} requests, {c.bytes / 1e6:.1f} MB in {c.elapsed_s:.1f} s",
+        f"  articles stored: {sum(a.values())} (new {a['new']}, updated {a['updated']}, unchanged {a['unchanged']}); "
+        f"{c.stories_joined} joined a story",
+        f"  not articles: {sum(c.not_articles.values())}{by(c.not_articles)}",
+        f"  errors: {sum(c.errors.values())}{by(c.errors)}",
+        f"  skipped before fetching: {c.already_stored} already stored, {c.too_old} too old; "
+        f"{c.not_modified} sources not modified (304)",
+        f"  stories: {st.get('stories', 0)} ({st.get('syndicated_stories', 0)} with copies, {st.get('copies', 0)} copies)",
+        f"  store: {store_uri}; archive: {archive}",
+    ])

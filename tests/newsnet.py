@@ -1,0 +1,119 @@
+"""A local news network for crawl tests: real HTTP servers on 127.0.0.1, one port per outlet, each with
+its robots.txt, feeds or sitemaps or section pages, article pages, and the faults a crawler meets."""
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+_next_ip = iter(range(2, 250))
+
+
+class Outlet:
+    """One host (its own 127.0.0.x address): path -> handler(request) returning (status, headers, body).
+    Counts every request."""
+
+    def __init__(self):
+        self.routes: dict = {}
+        self.hits: dict[str, int] = {}
+        ip = f"127.0.0.{next(_next_ip)}"
+        self.server = ThreadingHTTPServer((ip, 0), self._handler())
+        self.server.daemon_threads = True
+        self.base = f"http://{ip}:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def page(self, path: str, body: bytes | str, content_type: str = "text/html; charset=utf-8", status: int = 200,
+             headers: dict | None = None):
+        data = body.encode() if isinstance(body, str) else body
+        self.routes[path] = lambda req: (status, {"Content-Type": content_type, **(headers or {})}, data)
+
+    def route(self, path: str, handler):
+        self.routes[path] = handler
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _handler(self):
+        outlet = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                path = self.path
+                outlet.hits[path] = outlet.hits.get(path, 0) + 1
+                handler = outlet.routes.get(path)
+                if handler is None:
+                    status, headers, body = 404, {"Content-Type": "text/plain"}, b"not found"
+                else:
+                    status, headers, body = handler(self)
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                try:
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args):
+                pass
+
+        return Handler
+
+
+def rss(items: list[tuple[str, str, datetime]]) -> str:
+    entries = "".join(f"<item><title>{t}</title><link>{u}</link><pubDate>{format_datetime(d)}</pubDate></item>"
+                      for u, t, d in items)
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed</title>{entries}</channel></rss>'
+
+
+def news_sitemap(items: list[tuple[str, datetime]]) -> str:
+    urls = "".join(f"<url><loc>{u}</loc><news:news><news:publication_date>{d.isoformat()}</news:publication_date>"
+                   f"</news:news></url>" for u, d in items)
+    return ('<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+            f'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">{urls}</urlset>')
+
+
+def conditional(body: str, etag: str, content_type: str = "application/rss+xml"):
+    """A handler answering 304 when the client already has this ETag."""
+    def handler(req):
+        if req.headers.get("If-None-Match") == etag:
+            return 304, {"ETag": etag}, b""
+        return 200, {"Content-Type": content_type, "ETag": etag}, body.encode()
+    return handler
+
+
+def flaky(body: str, failures: int, status: int = 500, headers: dict | None = None):
+    """Answers `status` the first `failures` times, then the page."""
+    state = {"n": 0}
+
+    def handler(req):
+        state["n"] += 1
+        if state["n"] <= failures:
+            return status, {"Content-Type": "text/plain", **(headers or {})}, b"try later"
+        return 200, {"Content-Type": "text/html; charset=utf-8"}, body.encode()
+    return handler
+
+
+def slow(seconds: float, body: str = "<html><body>late</body></html>"):
+    def handler(req):
+        time.sleep(seconds)
+        return 200, {"Content-Type": "text/html"}, body.encode()
+    return handler
+
+
+def gzip_bomb(size: int):
+    blob = gzip.compress(b"\0" * size, compresslevel=9)
+    return lambda req: (200, {"Content-Type": "text/html", "Content-Encoding": "gzip"}, blob)
+
+
+def ago(hours: float) -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=hours)

@@ -1,0 +1,171 @@
+"""The crawl against a local news network: discovery from feeds, news sitemaps and section pages,
+syndicated copies filed into stories, incremental second runs, faults, signals, and crawl = reprocess."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT, Wirecrawl
+from newsnet import Outlet, ago, conditional, flaky, gzip_bomb, news_sitemap, rss, slow
+from pages import article_html
+from stories_fixtures import story, trimmed
+
+FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_START_DELAY": 0.01, "AUTOTHROTTLE_MAX_DELAY": 1, "LOG_LEVEL": "WARNING",
+        "DOWNLOAD_TIMEOUT": 3, "EXTRACT_WORKERS": 2}
+
+
+def _article(title: str, paragraphs: list[str], published) -> str:
+    head = f'<meta property="article:published_time" content="{published.isoformat()}">'
+    return article_html(title=title, paragraphs=paragraphs, extra_head=head)
+
+
+class Crawl(Wirecrawl):
+    def __init__(self, tmp_path):
+        super().__init__(tmp_path)
+        self.archive = tmp_path / "archive"
+        self.sources = tmp_path / "sources.toml"
+
+    def args(self, **settings) -> list[str]:
+        opts = {**FAST, "STORE_URI": self.store, "ARCHIVE_DIR": str(self.archive), **settings}
+        return ["crawl", "news", "-a", f"sources={self.sources}", *[f"-s{k}={v}" for k, v in opts.items()]]
+
+    def crawl(self, check: bool = True, **settings) -> subprocess.CompletedProcess:
+        return self.run(*self.args(**settings), check=check)
+
+    def start(self, **settings) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "scrapy.cmdline", *self.args(**settings)], cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.fixture
+def network():
+    outlets = []
+
+    def make():
+        o = Outlet()
+        outlets.append(o)
+        return o
+    yield make
+    for o in outlets:
+        o.close()
+
+
+def build_network(make):
+    """A wire with a feed, an outlet with a news sitemap, an outlet with a section page; copies of the
+    wire's stories on both outlets."""
+    wire, paper, gazette = make(), make(), make()
+    stories = {n: story(900 + n) for n in range(3)}
+    for o in (wire, paper, gazette):
+        o.page("/robots.txt", "User-agent: *\nDisallow: /private/\n", "text/plain")
+    feed_items = []
+    for n, paras in stories.items():
+        wire.page(f"/article/story-{n}", _article(f"Wire story {n}", paras, ago(10 - n)))
+        feed_items.append((wire.url(f"/article/story-{n}"), f"Wire story {n}", ago(10 - n)))
+    wire.route("/feed.xml", conditional(rss(feed_items), '"v1"'))
+    paper.page("/news/2025/copy-0", _article("Paper copy", trimmed(stories[0], 0.7), ago(8)))
+    paper.page("/news/2025/copy-1", _article("Paper copy one", stories[1] + story(990, 1), ago(7)))
+    paper.page("/news/2025/own-story", _article("Paper's own", story(991), ago(6)))
+    paper.page("/news/2025/old-story", _article("Old", story(992), ago(24 * 30)))
+    paper.page("/private/secret-story", _article("Private", story(993), ago(5)))
+    paper.route("/sitemap.xml", conditional(news_sitemap(
+        [(paper.url("/news/2025/copy-0"), ago(8)), (paper.url("/news/2025/copy-1"), ago(7)),
+         (paper.url("/news/2025/own-story"), ago(6)), (paper.url("/news/2025/old-story"), ago(24 * 30)),
+         (paper.url("/private/secret-story"), ago(5))]), '"s1"', "application/xml"))
+    gazette.page("/local/", '<html><body><a href="/local/2025/copy-two-of-wire">A</a> '
+                 '<a href="/tag/politics">Tag</a> <a href="http://example.invalid/x-y-z">away</a></body></html>')
+    gazette.page("/local/2025/copy-two-of-wire", _article("Gazette copy", trimmed(stories[2], 0.8), ago(5)))
+    return wire, paper, gazette
+
+
+def write_sources(path, wire, paper, gazette, extra: str = ""):
+    path.write_text(f'''
+[[outlet]]
+name = "Wire"
+feeds = ["{wire.url('/feed.xml')}"]
+
+[[outlet]]
+name = "Paper"
+sitemaps = ["{paper.url('/sitemap.xml')}"]
+
+[[outlet]]
+name = "Gazette"
+sections = ["{gazette.url('/local/')}"]
+{extra}''')
+
+
+def test_a_crawl_files_copies_into_stories_and_a_second_run_fetches_nothing_again(tmp_path, network):
+    wire, paper, gazette = build_network(network)
+    c = Crawl(tmp_path)
+    write_sources(c.sources, wire, paper, gazette)
+    first = c.crawl()
+    assert "crawl finished" in first.stdout, first.stdout + first.stderr
+    rows = {r["fetched_url"]: r for r in c.export()}
+    assert len(rows) == 7, sorted(rows)                       # 3 wire + 3 paper (not old, not private) + 1 gazette
+    assert paper.hits.get("/private/secret-story") is None    # robots.txt obeyed
+    assert paper.hits.get("/news/2025/old-story") is None     # too old by the sitemap's date: never fetched
+    for n, copy in ((0, paper.url("/news/2025/copy-0")), (1, paper.url("/news/2025/copy-1")),
+                    (2, gazette.url("/local/2025/copy-two-of-wire"))):
+        origin = rows[wire.url(f"/article/story-{n}")]
+        assert origin["relation"] == "origin" and rows[copy]["story_id"] == origin["story_id"]
+        assert rows[copy]["relation"] == "syndicated"
+    assert rows[paper.url("/news/2025/own-story")]["relation"] == "origin"
+
+    hits_before = {o: dict(o.hits) for o in (wire, paper, gazette)}
+    second = c.crawl()
+    # the feed and the sitemap answer 304; the section page has no validators, is read again, and its
+    # one article link is already stored
+    assert "new 0" in second.stdout and "2 sources not modified (304)" in second.stdout, second.stdout
+    assert "1 already stored" in second.stdout
+    for o in (wire, paper, gazette):
+        for path, n in o.hits.items():
+            if "/article/" in path or "/news/2025/" in path or "/local/2025/" in path:
+                assert n == hits_before[o][path], path          # no article page fetched twice
+    (status, counts), *_ = [(s, json.loads(k)) for s, k in c.query("SELECT status, counts FROM runs ORDER BY id DESC")]
+    assert status == "finished" and counts["not_modified"] == 2
+
+
+def test_a_crawl_equals_a_reprocess_of_its_archive(tmp_path, network):
+    wire, paper, gazette = build_network(network)
+    c = Crawl(tmp_path)
+    write_sources(c.sources, wire, paper, gazette)
+    c.crawl()
+    crawled = c.export()
+    offline = Wirecrawl(tmp_path / "offline")
+    proc = offline.reprocess(c.archive)
+    assert "errors: 0" in proc.stdout
+    assert offline.export() == crawled
+
+
+def test_a_bad_outlet_list_fails_before_fetching_with_its_line(tmp_path, network):
+    wire = network()
+    c = Crawl(tmp_path)
+    c.sources.write_text(f'[[outlet]]\nname = "Wire"\nfeeds = ["{wire.url("/feed.xml")}"]\n\n[[outlet]]\nname = "Bad"\n'
+                         'feeds = ["ftp://example.com/feed"]\n')
+    proc = c.crawl(check=False)
+    assert proc.returncode == 2 and "sources.toml:7" in proc.stderr and "not an http(s) URL" in proc.stderr
+    assert wire.hits == {}
+
+
+def test_a_second_crawl_on_the_same_store_exits_at_once(tmp_path, network):
+    wire, paper, gazette = build_network(network)
+    wire.route("/feed.xml", slow(4, rss([])))
+    c = Crawl(tmp_path)
+    write_sources(c.sources, wire, paper, gazette)
+    first = c.start(DOWNLOAD_TIMEOUT=10)
+    time.sleep(2.5)
+    second = c.crawl(check=False)
+    assert second.returncode == 2 and "another crawl is running" in second.stderr
+    first.communicate(timeout=60)
+    assert first.returncode == 0
+
+
+def test_the_shipped_outlet_list_is_valid():
+    from crawler.outlets import load_outlets
+    outlets = load_outlets(ROOT / "seeds" / "sources.toml")
+    assert len(outlets) >= 6 and all(o.feeds or o.sitemaps or o.sections for o in outlets)
