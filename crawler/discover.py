@@ -25,7 +25,7 @@ def feed_items(body: bytes, url: str) -> list[tuple[str, str | None]]:
         raise MalformedSource("feed declares XML entities (not resolved, refused)")
     parsed = feedparser.parse(body, response_headers={"content-location": url}, sanitize_html=False,
                               resolve_relative_uris=False)
-    if parsed.bozo and not parsed.entries:
+    if parsed.bozo and not any(e.get("link") for e in parsed.entries):
         raise MalformedSource(f"not a readable feed: {parsed.get('bozo_exception')}")
     out = []
     for entry in parsed.entries:

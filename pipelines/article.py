@@ -35,7 +35,9 @@ def process_page(page: Page, options: ExtractOptions) -> Article | Rejected:
     listing = _looks_like_listing(tree, meta)
     lines = extract_lines(text, tree, meta.article_body, options)
     if not lines:
-        return Rejected.not_article(page, gate or ("section_page" if listing else "no_body"), "no body text found")
+        if gate:  # a login or consent page with no text at all
+            return Rejected.not_article(page, "login_wall", f"{gate}, no body text")
+        return Rejected.not_article(page, "section_page" if listing else "no_body", "no body text found")
     cleaned = boilerplate.strip_boilerplate(lines)
     title = clean_title(meta.title or meta.html_title, meta.site_name, page.fetched_url)
     body = _drop_headline(cleaned.lines, title)

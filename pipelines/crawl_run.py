@@ -25,6 +25,7 @@ class CrawlCounts:
     not_modified: int = 0                  # feeds, sitemaps and sections answered 304
     already_stored: int = 0                # article URLs skipped before fetching
     too_old: int = 0                       # skipped by the source's dates before fetching
+    robots_disallowed: int = 0             # pages and sources robots.txt keeps us from (or its host is down)
     articles: dict[str, int] = field(default_factory=lambda: {"new": 0, "updated": 0, "unchanged": 0})
     stories_joined: int = 0
     not_articles: dict[str, int] = field(default_factory=dict)
@@ -121,7 +122,8 @@ def format_crawl_summary(c: CrawlCounts, status: str, store_uri: str, archive: s
         f"{c.stories_joined} joined a story",
         f"  not articles: {sum(c.not_articles.values())}{by(c.not_articles)}",
         f"  errors: {sum(c.errors.values())}{by(c.errors)}",
-        f"  skipped before fetching: {c.already_stored} already stored, {c.too_old} too old; "
+        f"  skipped before fetching: {c.already_stored} already stored, {c.too_old} too old, "
+        f"{c.robots_disallowed} disallowed by robots.txt; "
         f"{c.not_modified} sources not modified (304)",
         f"  stories: {st.get('stories', 0)} ({st.get('syndicated_stories', 0)} with copies, {st.get('copies', 0)} copies)",
         f"  store: {store_uri}; archive: {archive}",

@@ -169,3 +169,121 @@ def test_the_shipped_outlet_list_is_valid():
     from crawler.outlets import load_outlets
     outlets = load_outlets(ROOT / "seeds" / "sources.toml")
     assert len(outlets) >= 6 and all(o.feeds or o.sitemaps or o.sections for o in outlets)
+
+
+LOGIN = ('<html><head><title>Sign in</title></head><body><form action="/login" method="post">'
+         '<input name="user"><input type="password" name="pw"><button>Sign in</button></form></body></html>')
+
+
+def test_each_fault_stays_with_its_own_page_or_source(tmp_path, network):
+    from newsnet import news_sitemap as sitemap_of
+    ok, blocked = network(), network()
+    ok.page("/robots.txt", "User-agent: *\nDisallow: /private/\n", "text/plain")
+    good = _article("Good", story(1200), ago(2))
+    times = []
+
+    def rate_limited(req, state={"n": 0}):
+        times.append(time.monotonic())
+        state["n"] += 1
+        if state["n"] == 1:
+            return 429, {"Content-Type": "text/plain", "Retry-After": "2"}, b"slow down"
+        return 200, {"Content-Type": "text/html"}, _article("Patient", story(1201), ago(2)).encode()
+
+    ok.route("/article/slow", slow(6))
+    ok.route("/article/flaky", flaky(_article("Flaky", story(1202), ago(2)), failures=2))
+    ok.route("/article/rate-limited", rate_limited)
+    ok.route("/article/bomb", gzip_bomb(40_000_000))
+    ok.page("/article/login-redirect", "", status=302, headers={"Location": "/login"})
+    ok.page("/login", LOGIN)
+    ok.page("/article/report", b"%PDF-1.7\n" + b"0" * 5000)
+    ok.page("/private/hidden", good)
+    ok.page("/article/good", good)
+    ok.page("/bad-feed.xml", "<rss><channel><item><link>oops", "application/rss+xml")
+    ok.route("/feed.xml", conditional(rss([(ok.url(p), p, ago(1)) for p in (
+        "/article/slow", "/article/flaky", "/article/rate-limited", "/article/bomb", "/article/login-redirect",
+        "/article/report", "/private/hidden", "/article/good")]), '"f"'))
+    ok.page("/sitemap-index.xml", '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f'<sitemap><loc>{ok.url("/sitemap-index.xml")}</loc></sitemap><sitemap><loc>{ok.url("/sitemap-1.xml")}</loc>'
+            '</sitemap></sitemapindex>', "application/xml")
+    ok.page("/sitemap-1.xml", sitemap_of([(ok.url("/article/from-sitemap"), ago(1))]), "application/xml")
+    ok.page("/article/from-sitemap", _article("From the sitemap", story(1203), ago(1)))
+    blocked.route("/robots.txt", lambda req: (503, {"Content-Type": "text/plain"}, b"down"))
+    blocked.page("/feed.xml", rss([(blocked.url("/article/x"), "x", ago(1))]), "application/rss+xml")
+    blocked.page("/article/x", good)
+
+    c = Crawl(tmp_path)
+    c.sources.write_text(f'''
+[[outlet]]
+name = "Faulty"
+feeds = ["{ok.url('/feed.xml')}", "{ok.url('/bad-feed.xml')}"]
+sitemaps = ["{ok.url('/sitemap-index.xml')}"]
+
+[[outlet]]
+name = "Robots down"
+feeds = ["{blocked.url('/feed.xml')}"]
+''')
+    proc = c.crawl(DOWNLOAD_TIMEOUT=2, DOWNLOAD_MAXSIZE=5_000_000, RETRY_TIMES=2)
+    assert "crawl finished" in proc.stdout, proc.stdout + proc.stderr
+    stored = {r["fetched_url"] for r in c.export()}
+    assert stored == {ok.url(p) for p in ("/article/flaky", "/article/rate-limited", "/article/good", "/article/from-sitemap")}
+    rejects = dict(c.query("SELECT fetched_url, reason FROM rejects"))
+    assert rejects == {ok.url("/login"): "login_wall", ok.url("/article/report"): "not_html"}
+    (counts,) = [json.loads(r[0]) for r in c.query("SELECT counts FROM runs")]
+    assert counts["errors"] == {"timeout": 1, "too_large": 1, "malformed_feed": 1}, counts["errors"]
+    assert counts["not_articles"] == {"login_wall": 1, "not_html": 1}
+    assert counts["robots_disallowed"] == 2                          # the private page and the blocked feed
+    assert ok.hits.get("/private/hidden") is None and ok.hits["/sitemap-index.xml"] == 1
+    assert ok.hits["/article/flaky"] == 3
+    assert len(times) == 2 and times[1] - times[0] >= 1.9          # Retry-After: 2 was honoured
+    assert blocked.hits == {"/robots.txt": 3}                      # robots.txt 503 (retried): nothing else fetched
+
+
+def _slow_network(make, n: int = 40):
+    """One outlet whose article pages each take 0.3 s, so a crawl is caught mid-way."""
+    o = make()
+    o.page("/robots.txt", "User-agent: *\nAllow: /\n", "text/plain")
+    paths = [f"/article/story-{i}" for i in range(n)]
+    for i, p in enumerate(paths):
+        o.route(p, slow(0.3, _article(f"Story {i}", story(1300 + i), ago(2))))
+    o.page("/feed.xml", rss([(o.url(p), p, ago(1)) for p in paths]), "application/rss+xml")
+    return o, paths
+
+
+def _wait_for_articles(c, n: int, timeout: float = 30):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if c.store_path.exists():
+            try:
+                if c.query("SELECT COUNT(*) FROM articles")[0][0] >= n:
+                    return
+            except Exception:
+                pass
+        time.sleep(0.1)
+    raise AssertionError("the crawl stored nothing in time")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_a_stopped_crawl_loses_nothing_and_the_next_run_fetches_only_what_it_missed(tmp_path, network, sig):
+    o, paths = _slow_network(network)
+    c = Crawl(tmp_path)
+    c.sources.write_text(f'[[outlet]]\nname = "Slow"\nfeeds = ["{o.url("/feed.xml")}"]\n')
+    proc = c.start()
+    _wait_for_articles(c, 3)
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    assert c.query("PRAGMA integrity_check") == [("ok",)]
+    stored_first = {r[0] for r in c.query("SELECT fetched_url FROM articles")}
+    assert 3 <= len(stored_first) < len(paths)
+    assert all(t for (t,) in c.query("SELECT text FROM articles"))            # no half-written row
+    if sig == signal.SIGTERM:
+        assert "crawl interrupted" in out, out + err
+        assert c.query("SELECT status FROM runs") == [("interrupted",)]
+        assert c.query("SELECT COUNT(*) FROM unfiled") == [(0,)]             # every stored article is filed
+    hits_first = dict(o.hits)
+    second = c.crawl()
+    assert "crawl finished" in second.stdout
+    assert {r["fetched_url"] for r in c.export()} == {o.url(p) for p in paths}
+    assert all(r["story_id"] for r in c.export())
+    for p in paths:
+        if o.url(p) in stored_first:
+            assert o.hits[p] == hits_first[p], p                              # stored pages are not fetched again

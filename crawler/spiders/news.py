@@ -130,7 +130,10 @@ class NewsSpider(scrapy.Spider):
         self._remember(response)
 
     def _source_failed(self, failure):
-        self._source_error("source_failed", failure.request.url, failure.value)
+        if _robots(failure.value):
+            self.run.counts.robots_disallowed += 1
+            return
+        self._source_error(f"source_{_failure_reason(failure.value)}", failure.request.url, failure.value)
 
     def _source_error(self, reason: str, url: str, exc) -> None:
         self.logger.warning("%s: %s: %s", reason, url, exc)
@@ -165,9 +168,10 @@ class NewsSpider(scrapy.Spider):
                "url_key": key}
 
     def _article_failed(self, failure):
-        response = getattr(failure.value, "response", None)
-        reason = f"http_{response.status}" if response is not None else type(failure.value).__name__
-        self.run.counts.error(reason)   # not marked as fetched: the next run tries again
+        if _robots(failure.value):
+            self.run.counts.robots_disallowed += 1
+            return
+        self.run.counts.error(_failure_reason(failure.value))   # not marked as fetched: the next run tries again
 
     # -- end ----------------------------------------------------------------------------------
     def _closed(self, spider, reason: str) -> None:
@@ -181,3 +185,22 @@ class NewsSpider(scrapy.Spider):
         archive = self.settings.get("ARCHIVE_DIR")
         print(format_crawl_summary(counts, status, self.settings.get("STORE_URI"), archive), flush=True)
         self.run = None
+
+
+def _failure_reason(exc: BaseException) -> str:
+    """A short counter name for a failed download."""
+    response = getattr(exc, "response", None)
+    if response is not None:
+        return f"http_{response.status}"
+    name = type(exc).__name__
+    text = str(exc)
+    if "larger than" in text or "maxsize" in text.lower().replace("_", ""):
+        return "too_large"
+    if "Timeout" in name or "timed out" in text:
+        return "timeout"
+    return {"DNSLookupError": "dns_error", "ConnectionRefusedError": "connection_refused",
+            "IgnoreRequest": "ignored"}.get(name, name)
+
+
+def _robots(exc: BaseException) -> bool:
+    return "robots.txt" in str(exc)
