@@ -32,6 +32,7 @@ class NewsSpider(scrapy.Spider):
         self.run: CrawlRun | None = None
         self._scheduled: set[str] = set()
         self._sitemaps_seen: set[str] = set()
+        self._validators: dict[str, tuple[str | None, str | None]] = {}   # saved when the run finishes
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -42,7 +43,7 @@ class NewsSpider(scrapy.Spider):
             spider.outlets = load_outlets(path)          # a bad list fails before anything is fetched
             spider.run = CrawlRun(settings.get("STORE_URI"), extract_options(settings), dedup_options(settings),
                                   settings.getint("TEMPLATE_MIN_ARTICLES"), {"sources": str(path)})
-        except (OutletsError, CrawlLocked, StoreError, DedupParamsMismatch, ValueError) as exc:
+        except (OutletsError, CrawlLocked, StoreError, DedupParamsMismatch, ValueError, OSError) as exc:
             print(f"crawl: {exc}", file=sys.stderr)
             crawler.wirecrawl_exit = 2
             spider.outlets = []
@@ -78,9 +79,11 @@ class NewsSpider(scrapy.Spider):
         return True
 
     def _remember(self, response) -> None:
+        """Keep a source's validators; they are saved only when the run finishes, so a source whose
+        articles a stopped run did not all fetch is read in full again next time."""
         etag, modified = response.headers.get(b"ETag"), response.headers.get(b"Last-Modified")
         if etag or modified:
-            self.run.store.set_fetch_state(response.url, etag and etag.decode("latin-1"), modified and modified.decode("latin-1"))
+            self._validators[response.url] = (etag and etag.decode("latin-1"), modified and modified.decode("latin-1"))
 
     def parse_feed(self, response, outlet: Outlet):
         if not self._fresh_source(response):
@@ -181,6 +184,9 @@ class NewsSpider(scrapy.Spider):
         self.run.counts.requests = stats.get_value("downloader/request_count", 0)
         self.run.counts.bytes = stats.get_value("downloader/response_bytes", 0)
         status = "finished" if reason == "finished" else "interrupted" if reason == "shutdown" else reason
+        if status == "finished":
+            for url, (etag, modified) in self._validators.items():
+                self.run.store.set_fetch_state(url, etag, modified)
         counts = self.run.close(status)
         archive = self.settings.get("ARCHIVE_DIR")
         print(format_crawl_summary(counts, status, self.settings.get("STORE_URI"), archive), flush=True)
