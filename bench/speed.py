@@ -7,13 +7,11 @@ workers; and resident memory over a run of 5,000 pages.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 

@@ -9,7 +9,7 @@ from . import sources
 from .model import Article, Page, Rejected
 from .options import DedupOptions, ExtractOptions, RunOptions
 from .progress import Progress
-from .sources import BadRecord, Skipped
+from .sources import Skipped
 from .store import open_store
 from .stories import Stories
 from .workers import ExtractionPool

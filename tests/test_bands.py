@@ -6,7 +6,17 @@ from datasketch import MinHashLSH
 
 from pipelines.stories import bands
 from pipelines.stories.bands import BandIndex
-from pipelines.stories.fingerprint import Signature
+
+
+class Signature:
+    """What MinHashLSH needs of a MinHash."""
+    scheme = "affine32"
+
+    def __init__(self, hashvalues):
+        self.hashvalues = hashvalues
+
+    def __len__(self):
+        return len(self.hashvalues)
 
 
 def _signatures(n: int, seed: int = 0) -> np.ndarray:

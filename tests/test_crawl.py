@@ -3,7 +3,6 @@ syndicated copies filed into stories, incremental second runs, faults, signals, 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys

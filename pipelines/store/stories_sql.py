@@ -54,11 +54,6 @@ class StoryTables:
                               (fetched_url,)).fetchone()
         return dict(zip(("host", "published", "fetched_at", "text"), row)) if row else None
 
-    def signature(self, fetched_url: str) -> tuple[str, str] | None:
-        """(t, text_hash) of the stored signature."""
-        row = self.db.execute("SELECT t, text_hash FROM signatures WHERE fetched_url=?", (fetched_url,)).fetchone()
-        return (row[0], row[1]) if row else None
-
     def put_signature(self, fetched_url: str, t: str, text_hash: str, minhash: np.ndarray, shingles: np.ndarray) -> int:
         """Store a signature (replacing the article's previous one); returns its new id."""
         self.delete_signature(fetched_url)

@@ -80,15 +80,3 @@ class Signer:
             return self._empty.copy()
         mixed = _fmix(hv.reshape(-1, 1), 32)
         return (mixed * self._a + self._b).min(axis=0)
-
-
-class Signature:
-    """What datasketch.MinHashLSH needs of a MinHash, without building one per article."""
-    __slots__ = ("hashvalues",)
-    scheme = "affine32"
-
-    def __init__(self, hashvalues: np.ndarray):
-        self.hashvalues = hashvalues
-
-    def __len__(self) -> int:
-        return len(self.hashvalues)
