@@ -231,6 +231,7 @@ feeds = ["{blocked.url('/feed.xml')}"]
     assert counts["errors"] == {"timeout": 1, "too_large": 1, "malformed_feed": 1}, counts["errors"]
     assert counts["not_articles"] == {"login_wall": 1, "not_html": 1}
     assert counts["robots_disallowed"] == 2                          # the private page and the blocked feed
+    assert c.query("SELECT url FROM fetch_state") == []              # the feed had a failed page: no ETag kept
     assert ok.hits.get("/private/hidden") is None and ok.hits["/sitemap-index.xml"] == 1
     assert ok.hits["/article/flaky"] == 3
     assert len(times) == 2 and times[1] - times[0] >= 1.9          # Retry-After: 2 was honoured

@@ -33,6 +33,7 @@ class NewsSpider(scrapy.Spider):
         self._scheduled: set[str] = set()
         self._sitemaps_seen: set[str] = set()
         self._validators: dict[str, tuple[str | None, str | None]] = {}   # saved when the run finishes
+        self._incomplete: set[str] = set()   # sources with an article that failed: no validators saved
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -79,11 +80,11 @@ class NewsSpider(scrapy.Spider):
         return True
 
     def _remember(self, response) -> None:
-        """Keep a source's validators; they are saved only when the run finishes, so a source whose
-        articles a stopped run did not all fetch is read in full again next time."""
+        """Keep a source's validators; they are saved only when the run finishes and every article it
+        listed was fetched, so a source with a missed article is read in full again next time."""
         etag, modified = response.headers.get(b"ETag"), response.headers.get(b"Last-Modified")
         if etag or modified:
-            self._validators[response.url] = (etag and etag.decode("latin-1"), modified and modified.decode("latin-1"))
+            self._validators[_asked(response)] = (etag and etag.decode("latin-1"), modified and modified.decode("latin-1"))
 
     def parse_feed(self, response, outlet: Outlet):
         if not self._fresh_source(response):
@@ -94,7 +95,7 @@ class NewsSpider(scrapy.Spider):
             self._source_error("malformed_feed", response.url, exc)
             return
         for url, published in items:
-            yield from self._article(url, published, outlet)
+            yield from self._article(url, published, outlet, _asked(response))
         self._remember(response)
 
     def parse_sitemap(self, response, outlet: Outlet, depth: int):
@@ -122,14 +123,14 @@ class NewsSpider(scrapy.Spider):
                 yield self._source(loc, self.parse_sitemap, outlet, depth=depth + 1)
         else:
             for loc, date in entries:
-                yield from self._article(loc, date, outlet)
+                yield from self._article(loc, date, outlet, _asked(response))
         self._remember(response)
 
     def parse_section(self, response, outlet: Outlet):
         if not self._fresh_source(response):
             return
         for url in section_links(response.body, response.url, getattr(response, "encoding", "utf-8")):
-            yield from self._article(url, None, outlet)
+            yield from self._article(url, None, outlet, _asked(response))
         self._remember(response)
 
     def _source_failed(self, failure):
@@ -147,7 +148,7 @@ class NewsSpider(scrapy.Spider):
         when = to_utc(date)
         return when is not None and when < datetime.now(timezone.utc) - timedelta(days=outlet.max_age_days)
 
-    def _article(self, url: str, date: str | None, outlet: Outlet):
+    def _article(self, url: str, date: str | None, outlet: Outlet, source: str):
         if urlsplit(url).scheme not in ("http", "https") or not outlet.wants(url):
             return
         if self._too_old(date, outlet):
@@ -160,7 +161,8 @@ class NewsSpider(scrapy.Spider):
         if self.run.seen(key):
             self.run.counts.already_stored += 1
             return
-        yield scrapy.Request(url, self.parse_article, errback=self._article_failed, cb_kwargs={"key": key})
+        yield scrapy.Request(url, self.parse_article, errback=self._article_failed, cb_kwargs={"key": key},
+                             meta={"source": source})
 
     def parse_article(self, response, key: str):
         path, offset, date = response.meta["archive"]
@@ -174,7 +176,9 @@ class NewsSpider(scrapy.Spider):
         if _robots(failure.value):
             self.run.counts.robots_disallowed += 1
             return
-        self.run.counts.error(_failure_reason(failure.value))   # not marked as fetched: the next run tries again
+        # not marked as fetched, and its source keeps no validators: the next run reads it again and retries
+        self.run.counts.error(_failure_reason(failure.value))
+        self._incomplete.add(failure.request.meta.get("source", ""))
 
     # -- end ----------------------------------------------------------------------------------
     def _closed(self, spider, reason: str) -> None:
@@ -186,7 +190,8 @@ class NewsSpider(scrapy.Spider):
         status = "finished" if reason == "finished" else "interrupted" if reason == "shutdown" else reason
         if status == "finished":
             for url, (etag, modified) in self._validators.items():
-                self.run.store.set_fetch_state(url, etag, modified)
+                if url not in self._incomplete:
+                    self.run.store.set_fetch_state(url, etag, modified)
         counts = self.run.close(status)
         archive = self.settings.get("ARCHIVE_DIR")
         print(format_crawl_summary(counts, status, self.settings.get("STORE_URI"), archive), flush=True)
@@ -210,3 +215,8 @@ def _failure_reason(exc: BaseException) -> str:
 
 def _robots(exc: BaseException) -> bool:
     return "robots.txt" in str(exc)
+
+
+def _asked(response) -> str:
+    """The URL a source was requested under (its validators are kept under it, redirects or not)."""
+    return response.meta.get("redirect_urls", [response.url])[0]
