@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .model import Article, Page, Rejected
 from .options import DedupOptions, ExtractOptions
+from .progress import by_reason
 from .store import open_store
 from .stories import Stories
 
@@ -112,16 +113,13 @@ class CrawlRun:
 
 def format_crawl_summary(c: CrawlCounts, status: str, store_uri: str, archive: str) -> str:
     a = c.articles
-
-    def by(d: dict) -> str:
-        return (" (" + ", ".join(f"{k} {v}" for k, v in sorted(d.items(), key=lambda kv: (-kv[1], kv[0]))) + ")") if d else ""
     st = c.stories
     return "\n".join([
         f"crawl {status}: {c.requests} requests, {c.bytes / 1e6:.1f} MB in {c.elapsed_s:.1f} s",
         f"  articles stored: {sum(a.values())} (new {a['new']}, updated {a['updated']}, unchanged {a['unchanged']}); "
         f"{c.stories_joined} joined a story",
-        f"  not articles: {sum(c.not_articles.values())}{by(c.not_articles)}",
-        f"  errors: {sum(c.errors.values())}{by(c.errors)}",
+        f"  not articles: {sum(c.not_articles.values())}{by_reason(c.not_articles)}",
+        f"  errors: {sum(c.errors.values())}{by_reason(c.errors)}",
         f"  skipped before fetching: {c.already_stored} already stored, {c.too_old} too old, "
         f"{c.robots_disallowed} disallowed by robots.txt; "
         f"{c.not_modified} sources not modified (304)",

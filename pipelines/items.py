@@ -33,7 +33,7 @@ class ExtractPipeline:
         future = self.pool.submit(item["page"])
         try:
             await asyncio.wrap_future(future)
-        except BaseException:  # noqa: BLE001  (the outcome below turns a timeout or a crash into a reason)
+        except Exception:  # the outcome below turns a timeout or a crash into a reason (a cancellation propagates)
             pass
         item["outcome"] = self.pool.outcome(item["page"], future)
         return item

@@ -43,13 +43,13 @@ def format_summary(counts, status: str, store_uri: str) -> str:
     lines = [
         f"reprocess {status}: {counts.pages} pages in {counts.elapsed_s:.1f} s ({counts.pages_per_s:.1f} pages/s)",
         f"  articles stored: {sum(a.values())} (new {a['new']}, updated {a['updated']}, unchanged {a['unchanged']})",
-        f"  not articles: {sum(counts.not_articles.values())}{_by_reason(counts.not_articles)}",
-        f"  errors: {sum(counts.errors.values())}{_by_reason(counts.errors)}",
+        f"  not articles: {sum(counts.not_articles.values())}{by_reason(counts.not_articles)}",
+        f"  errors: {sum(counts.errors.values())}{by_reason(counts.errors)}",
     ]
     if counts.skipped:
-        lines.append(f"  records skipped: {sum(counts.skipped.values())}{_by_reason(counts.skipped)}")
+        lines.append(f"  records skipped: {sum(counts.skipped.values())}{by_reason(counts.skipped)}")
     if counts.removed_lines:
-        lines.append(f"  boilerplate lines removed: {sum(counts.removed_lines.values())}{_by_reason(counts.removed_lines)}")
+        lines.append(f"  boilerplate lines removed: {sum(counts.removed_lines.values())}{by_reason(counts.removed_lines)}")
     if counts.template_updates:
         lines.append(f"  articles re-cleaned with learned host template lines: {counts.template_updates}")
     st = counts.stories
@@ -61,7 +61,7 @@ def format_summary(counts, status: str, store_uri: str) -> str:
     return "\n".join(lines)
 
 
-def _by_reason(by: dict[str, int]) -> str:
+def by_reason(by: dict[str, int]) -> str:
     if not by:
         return ""
     return " (" + ", ".join(f"{k} {v}" for k, v in sorted(by.items(), key=lambda kv: (-kv[1], kv[0]))) + ")"
