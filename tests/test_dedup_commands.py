@@ -7,46 +7,9 @@ import csv
 import json
 import random
 
-from pages import article_html, write_warc
+from pages import write_warc
 from pipelines.stories.evaluate import pairwise
-from stories_fixtures import story, straight_quoted, trimmed
-
-TAGLINE = ("Copyright 2025 The Associated Press. All rights reserved. This material may not be published, "
-           "broadcast, rewritten or redistributed without permission.")
-FETCHED = "2025-03-06T00:00:00Z"  # after every page's publication
-GAZETTE = ["Lakeview Gazette is an independent community newspaper founded in 1921.",
-           "Sign up for the Gazette's morning briefing to get the day's news in your inbox."]
-
-
-def _page(url, paragraphs, published, title, site="Example News"):
-    head = f'<meta property="article:published_time" content="{published}">'
-    return url, article_html(title=title, paragraphs=paragraphs, extra_head=head, site=site).encode(), {"Content-Type": "text/html"}
-
-
-def labelled_pages():
-    """(records, labels): labels are url -> (story, relation)."""
-    records, labels = [], {}
-
-    def add(url, paragraphs, published, story_id, relation, title="Story", site="Example News"):
-        records.append(_page(url, paragraphs, published, title, site))
-        labels[url] = (story_id, relation)
-
-    for s in range(4):
-        wire, day = story(500 + s), f"2025-03-0{s + 1}"
-        add(f"https://apnews.example/article/{s}", wire, f"{day}T08:00:00+00:00", s, "origin", "Wire story", "AP News")
-        add(f"https://www.daily.example/news/{s}", trimmed(wire, 0.6), f"{day}T09:00:00+00:00", s, "syndicated", "Retitled")
-        add(f"https://www.courier.example/n/{s}", straight_quoted(wire) + story(600 + s, 1), f"{day}T10:30:00+00:00",
-            s, "syndicated", "Another headline")
-        add(f"https://www.herald.example/a/{s}", trimmed(wire, 0.75), f"{day}T11:00:00+00:00", s, "syndicated")
-        add(f"https://www.daily.example/news/{s}?updated=1", trimmed(wire, 0.9), f"{day}T15:00:00+00:00", s, "revision")
-    for b in range(3):  # briefs that share only the wire's tagline
-        add(f"https://www.briefs.example/b{b}", story(700 + b, 1) + [TAGLINE], f"2025-03-02T1{b}:00:00+00:00",
-            f"brief{b}", "origin", f"Brief {b}")
-    for g in range(3):  # different stories in one outlet's template
-        add(f"https://www.gazette.example/local/{g}", [GAZETTE[0]] + story(800 + g, 2, dateline="") + [GAZETTE[1]],
-            f"2025-03-03T0{g}:00:00+00:00", f"gazette{g}", "origin", f"Gazette {g}", "Lakeview Gazette")
-    return records, labels
-
+from stories_fixtures import FETCHED, labelled_pages
 
 def test_labelled_set_meets_the_floor_and_shuffled_input_gives_the_same_stories(wirecrawl, tmp_path):
     records, labels = labelled_pages()
@@ -101,5 +64,5 @@ def test_dedup_report_json_and_csv(wirecrawl, tmp_path):
     assert len(rows) == 10 and rows[0]["relation"] == "origin"
     none = wirecrawl.run("dedup-report", "--store", wirecrawl.store, "-o", str(tmp_path / "n.json"), "--min-copies", "5")
     assert json.loads((tmp_path / "n.json").read_text())["stories"] == [] and "0 stories" in none.stderr
-    bad = wirecrawl.run("dedup-report", "--store", wirecrawl.store, "-o", str(tmp_path / "r.html"), check=False)
+    bad = wirecrawl.run("dedup-report", "--store", wirecrawl.store, "-o", str(tmp_path / "r.txt"), check=False)
     assert bad.returncode == 2 and "cannot tell the format" in bad.stderr

@@ -7,7 +7,7 @@ import sys
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from pipelines.report import ReportError, build, report_format, write
+from pipelines.report import ReportError, build, page, report_format, write
 from pipelines.store import StoreError, open_store
 
 
@@ -17,10 +17,10 @@ class Command(ScrapyCommand):
     default_settings = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
-        return "-o FILE [--store URI] [--since DATE] [--until DATE] [--min-copies N]"
+        return "-o FILE [--store URI] [--since DATE] [--until DATE] [--min-copies N] [--host HOST] [--max-stories N]"
 
     def short_desc(self) -> str:
-        return "Write the syndicated stories to FILE (.json, or .csv with one row per copy)"
+        return "Write the syndicated stories to FILE (.json, .csv with one row per copy, or an .html page)"
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -30,21 +30,28 @@ class Command(ScrapyCommand):
         parser.add_argument("--until", metavar="DATE", help="only stories first published on or before DATE (ISO, UTC)")
         parser.add_argument("--min-copies", metavar="N", type=int, default=1,
                             help="only stories with at least N copies besides the origin (default 1)")
+        parser.add_argument("--host", metavar="HOST", help="only stories with a copy or origin on HOST (or its subdomains)")
+        parser.add_argument("--max-stories", metavar="N", type=int, default=page.DEFAULT_MAX_STORIES,
+                            help=f"HTML only: show the N largest stories (default {page.DEFAULT_MAX_STORIES}); "
+                                 "the page says how many it left out")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if not opts.output:
             raise UsageError("-o FILE is required")
         uri = opts.store or self.settings.get("STORE_URI")
         try:
-            report_format(opts.output)
+            fmt = report_format(opts.output)
             store = open_store(uri)
         except (ReportError, StoreError) as exc:
             print(f"dedup-report: {exc}", file=sys.stderr)
             self.exitcode = 2
             return
         try:
-            report = build(store.stories(), uri, opts.since, opts.until, opts.min_copies)
-            n = write(report, opts.output)
+            report = build(store.stories(), uri, opts.since, opts.until, opts.min_copies, opts.host)
+            if fmt == "html":
+                n = page.write(report, store.stories(), opts.output, opts.max_stories)
+            else:
+                n = write(report, opts.output)
         except ReportError as exc:
             print(f"dedup-report: {exc}", file=sys.stderr)
             self.exitcode = 2
@@ -52,5 +59,7 @@ class Command(ScrapyCommand):
         finally:
             store.close()
         t = report["totals"]
-        print(f"dedup report: {n} stories with copies written to {opts.output} ({t['articles']} articles in "
+        left_out = len(report["stories"]) - n
+        more = f"; {left_out} more left out, see --max-stories" if left_out else ""
+        print(f"dedup report: {n} stories with copies written to {opts.output}{more} ({t['articles']} articles in "
               f"{t['stories']} stories, {t['syndicated_stories']} syndicated, {t['copies']} copies)", file=sys.stderr)

@@ -156,6 +156,15 @@ class StoryTables:
             "FROM stories").fetchone()
         return {"articles": articles, "stories": stories, "syndicated_stories": syndicated, "copies": copies}
 
+    def texts(self, fetched_urls: list[str]) -> dict[str, str]:
+        """fetched_url -> cleaned text, for the report's diffs."""
+        out: dict[str, str] = {}
+        for i in range(0, len(fetched_urls), 500):
+            chunk = fetched_urls[i:i + 500]
+            out.update(self.db.execute(
+                f"SELECT fetched_url, text FROM articles WHERE fetched_url IN ({', '.join('?' * len(chunk))})", chunk))
+        return out
+
     def report_rows(self) -> Iterator[tuple]:
         """Every story member with what the report shows, grouped by story."""
         yield from self.db.execute(

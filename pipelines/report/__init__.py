@@ -1,5 +1,5 @@
 """The dedup report: which stories were syndicated where, who published first and how fast it spread,
-as JSON (one document) or CSV (one row per story member)."""
+as JSON (one document), CSV (one row per story member) or a page to read (`page.py`)."""
 from __future__ import annotations
 
 import csv
@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 from itertools import groupby
 from pathlib import Path
 
-from .export import atomic_file
+from ..export import atomic_file
 
-FORMATS = (".json", ".csv")
+FORMATS = (".json", ".csv", ".html")
 CSV_FIELDS = ("story_id", "size", "origin_url", "first_published", "spread_seconds", "url", "fetched_url", "host",
               "title", "published", "wire_source", "relation", "similarity")
 
@@ -26,16 +26,21 @@ def report_format(target: str) -> str:
     return suffix[1:]
 
 
-def build(tables, store_uri: str, since: str | None = None, until: str | None = None, min_copies: int = 1) -> dict:
-    """The report over stories whose first publication falls in [since, until] (ISO dates or times, UTC);
-    `stories` lists those with at least `min_copies` copies besides the origin, largest first."""
+def build(tables, store_uri: str, since: str | None = None, until: str | None = None, min_copies: int = 1,
+          host: str | None = None) -> dict:
+    """The report over stories whose first publication falls in [since, until] (ISO dates or times, UTC) and,
+    with `host`, that have a member on that host or its subdomains; `stories` lists those with at least
+    `min_copies` copies besides the origin, largest first."""
     if min_copies < 1:
         raise ReportError(f"--min-copies must be at least 1, got {min_copies}")
     lo, hi = _bound(since, False), _bound(until, True)
+    host = host.strip().lower().rstrip(".") if host else None
     stories, totals = [], {"articles": 0, "stories": 0, "syndicated_stories": 0, "copies": 0}
     for story_id, rows in groupby(tables.report_rows(), key=lambda r: r[0]):
         story = _story(story_id, list(rows))
         if (lo and story["first_published"] < lo) or (hi and story["first_published"] > hi):
+            continue
+        if host and not any(h == host or h.endswith("." + host) for h in story["hosts"]):
             continue
         totals["articles"] += story["size"]
         totals["stories"] += 1
@@ -46,7 +51,8 @@ def build(tables, store_uri: str, since: str | None = None, until: str | None = 
             stories.append(story)
     stories.sort(key=lambda s: (-s["size"], s["first_published"], s["story_id"]))
     return {"generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "store": store_uri,
-            "params": tables.params() or {}, "filters": {"since": since, "until": until, "min_copies": min_copies},
+            "params": tables.params() or {},
+            "filters": {"since": since, "until": until, "min_copies": min_copies, "host": host},
             "totals": totals, "stories": stories}
 
 
@@ -67,13 +73,15 @@ def _story(story_id: str, rows: list[tuple]) -> dict:
         "spread_seconds": int((datetime.fromisoformat(last) - datetime.fromisoformat(first)).total_seconds()),
         "hosts": hosts,
         "members": [{k: m[k] for k in ("url", "host", "title", "published", "relation", "similarity")} for m in members],
-        "_fetched": [m["fetched_url"] for m in members], "_wire": [m["wire_source"] for m in members],
+        "_fetched": [m["fetched_url"] for m in members], "_wire": [m["wire_source"] for m in members], "_t": times,
     }
 
 
 def write(report: dict, target: str) -> int:
-    """Write the report; returns the number of stories written."""
+    """Write the report as JSON or CSV (the page has its own writer, `page.write`); returns the stories written."""
     fmt = report_format(target)
+    if fmt not in ("json", "csv"):
+        raise ReportError(f"{target!r}: write() writes .json or .csv; use page.write for .html")
     with atomic_file(target) as out:
         if fmt == "json":
             clean = {**report, "stories": [{k: v for k, v in s.items() if not k.startswith("_")} for s in report["stories"]]}
