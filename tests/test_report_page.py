@@ -47,6 +47,13 @@ def test_page_lists_every_story_and_member_with_relation_lag_and_changes(labelle
     assert text(doc.get_element_by_id("story-count")) == str(len(stored)) == "4"
     assert text(doc.get_element_by_id("total-articles")) == "26" and text(doc.get_element_by_id("total-copies")) == "16"
     assert "4 stories with copies written" in proc.stderr
+    # summary: 4 wire stories, each with 3 syndicated copies (and a revision, which is not syndication)
+    table = lambda name: [[text(c) for c in row] for row in doc.get_element_by_id(name).cssselect("tr")[1:]]  # noqa: E731
+    assert table("wire-shares") == [["AP", "12", "100 %"]]
+    assert sorted(table("republishers")) == [["www.courier.example", "4"], ["www.daily.example", "4"], ["www.herald.example", "4"]]
+    assert table("republished") == [["apnews.example", "12"]]
+    assert [text(f.cssselect("figcaption")[0]) for f in doc.cssselect("figure") if f.cssselect("svg")] == [
+        "Copies per story", "Time from origin to copy", "Syndicated copies per outlet", "Syndicated copies per wire source"]
 
     for story_id, _ in stored:
         expected = labelled.query("SELECT a.host, m.relation FROM story_members m JOIN articles a USING (fetched_url) "
@@ -62,7 +69,7 @@ def test_page_lists_every_story_and_member_with_relation_lag_and_changes(labelle
     assert rows[0][1:5] == ["Wire story", "2025-03-01 08:00 UTC", "—", "origin"] and rows[0][6] == "—"
     assert [r[3] for r in rows[1:]] == ["+1 h", "+2 h 30 min", "+3 h", "+7 h"]
     assert [r[4] for r in rows[1:]] == ["syndicated", "syndicated", "syndicated", "revision"]
-    assert [r[6].split(" words changed")[0] for r in rows[1:]] == [
+    assert [r[6].split(" word")[0] for r in rows[1:]] == [
         "4 trimmed, 0 added, 0", "0 trimmed, 1 added, 0", "2 trimmed, 0 added, 0", "1 trimmed, 0 added, 0"]
     assert [r[1] for r in rows[1:]] == ["Retitled changed headline", "Another headline changed headline",
                                         "Story changed headline", "Story changed headline"]
@@ -71,8 +78,8 @@ def test_page_lists_every_story_and_member_with_relation_lag_and_changes(labelle
     assert [text(p) for p in story0.cssselect("p.added")] == [" ".join(story(600, 1)[0].split())]
     shown = [text(p).removesuffix(" …") for p in story0.cssselect("p.trimmed")]
     wire = [" ".join(p.split()) for p in story(500)]
-    assert {i for gist in shown for i, p in enumerate(wire) if p.startswith(gist)} == {6, 7, 8, 9}  # 4 + 2 + 1 shown
-    assert len(shown) == 7
+    assert {i for gist in shown for i, p in enumerate(wire) if p.startswith(gist)} == {6, 7, 8, 9}
+    assert len(shown) == 3 + 2 + 1 and [text(p) for p in story0.cssselect("p.trimmed-more")] == ["… and 1 more trimmed paragraph"]
 
 
 def test_filters_empty_store_and_the_cap(labelled, tmp_path):

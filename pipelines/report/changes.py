@@ -17,6 +17,7 @@ from ..stories.fingerprint import words
 EDIT_RATIO = 0.5
 KEEP_CONTEXT = 1  # unchanged paragraphs shown either side of a change; longer runs fold into a count
 GIST = 160        # unchanged and trimmed paragraphs are shown cut to this many characters (the origin has them)
+SHOW_TRIMMED = 3  # a longer run of trimmed paragraphs shows its first ones and a count of the rest
 
 
 @dataclass
@@ -27,7 +28,8 @@ class Changes:
     words_changed: int = 0    # words removed or added inside edited paragraphs
     unchanged: int = 0
     # The readable diff: ("same", text) | ("skip", n unchanged paragraphs) | ("trimmed", text) |
-    # ("added", text) | ("edited", [(op, text), ...]) with op in "same", "del", "ins".
+    # ("more_trimmed", n more trimmed paragraphs) | ("added", text) | ("edited", [(op, text), ...]) with op
+    # in "same", "del", "ins".
     blocks: list[tuple] = field(default_factory=list)
 
     @property
@@ -62,7 +64,10 @@ class Origin:
                 old, new = old[1:], new[1:]
             out.trimmed += len(old)
             out.added += len(new)
-            raw += [("trimmed", _gist(text)) for _, text in old] + [("added", text) for _, text in new]
+            raw += [("trimmed", _gist(text)) for _, text in old[:SHOW_TRIMMED]]
+            if len(old) > SHOW_TRIMMED:
+                raw.append(("more_trimmed", len(old) - SHOW_TRIMMED))
+            raw += [("added", text) for _, text in new]
         out.blocks = _fold(raw)
         return out
 

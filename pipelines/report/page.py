@@ -76,10 +76,11 @@ def _summary(stories: list[dict]) -> dict:
     """Shares, top outlets and the chart data, over every listed story (not only those shown)."""
     by_wire, republishers, republished, lags = Counter(), Counter(), Counter(), []
     for s in stories:
-        by_wire[s["origin"]["wire_source"] or "no wire credit"] += s["size"] - 1
+        wire = s["origin"]["wire_source"] or "no wire credit"
         t0 = datetime.fromisoformat(s["_t"][0])
         for m, t in zip(s["members"], s["_t"]):
             if m["relation"] == "syndicated":
+                by_wire[wire] += 1
                 republishers[m["host"]] += 1
                 republished[s["origin"]["host"]] += 1
                 lags.append((datetime.fromisoformat(t) - t0).total_seconds())
@@ -100,8 +101,9 @@ def _summary(stories: list[dict]) -> dict:
         top = republishers.most_common(15)
         out["charts"].append(("Syndicated copies per outlet", charts.bars(
             "outlets", [h for h, _ in top], [n for _, n in top], "syndicated copies", "", horizontal=True)))
-    out["charts"].append(("Copies per wire source", charts.bars(
-        "wires", [w for w, _, _ in out["wire_shares"]], [n for _, n, _ in out["wire_shares"]], "", "copies")))
+    if by_wire:
+        out["charts"].append(("Syndicated copies per wire source", charts.bars(
+            "wires", [w for w, _, _ in out["wire_shares"]], [n for _, n, _ in out["wire_shares"]], "", "syndicated copies")))
     return out
 
 
