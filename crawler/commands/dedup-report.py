@@ -61,5 +61,10 @@ class Command(ScrapyCommand):
         t = report["totals"]
         left_out = len(report["stories"]) - n
         more = f"; {left_out} more left out, see --max-stories" if left_out else ""
-        print(f"dedup report: {n} stories with copies written to {opts.output}{more} ({t['articles']} articles in "
-              f"{t['stories']} stories, {t['syndicated_stories']} syndicated, {t['copies']} copies)", file=sys.stderr)
+        print(f"dedup report: {_n(n, 'story', 'stories')} with copies written to {opts.output}{more} "
+              f"({_n(t['articles'], 'article')} in {_n(t['stories'], 'story', 'stories')}, "
+              f"{t['syndicated_stories']} syndicated, {_n(t['copies'], 'copy', 'copies')})", file=sys.stderr)
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"
