@@ -3,21 +3,21 @@ so `scrapy reprocess ARCHIVE_DIR` rebuilds the same store. A killed crawl leaves
 at the end of its last file (which reprocess reports as bad_record); every run writes new files."""
 from __future__ import annotations
 
-import io
+import base64
+import hashlib
 import os
-import zlib
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
+from isal import igzip  # ISA-L's gzip: the same format as zlib's, about 5x less CPU at level 1
 
 
 class WarcArchive:
     def __init__(self, folder: Path, max_bytes: int, gzip_level: int = 1):
         self.folder = folder
         self.max_bytes = max_bytes
-        self.gzip_level = gzip_level   # warcio's own gzip is level 9: about 4x the CPU for ~10 % smaller files
+        self.gzip_level = gzip_level   # ISA-L levels are 0-3; 1 is its default, ~10 % larger than zlib's 9
         self._out = None
         self._path: Path | None = None
         self._seq = 0
@@ -28,24 +28,30 @@ class WarcArchive:
         """Append a request and a response record; returns (file, response record offset, WARC-Date)."""
         self._open_for(len(body))
         date = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-        req = StatusAndHeaders(f"{method} {url} HTTP/1.1", request_headers, is_http_request=True)
-        self._write(lambda w: w.create_warc_record(url, "request", payload=io.BytesIO(b""), http_headers=req,
-                                                   warc_headers_dict={"WARC-Date": date}))
+        self._write("request", url, date, _http_head(f"{method} {url} HTTP/1.1", request_headers), b"")
         offset = self._out.tell()
-        http = StatusAndHeaders(f"{status} {reason}".strip(), headers, protocol="HTTP/1.1")
-        self._write(lambda w: w.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http,
-                                                   warc_headers_dict={"WARC-Date": date}))
+        self._write("response", url, date, _http_head(f"HTTP/1.1 {status} {reason}".strip(), headers), body)
         self._out.flush()
         self.bytes_written = self._out.tell()
         return str(self._path), offset, date
 
-    def _write(self, make_record) -> None:
-        """One record as its own gzip member (so a reader can seek to any record's offset)."""
-        buf = io.BytesIO()
-        writer = WARCWriter(buf, gzip=False)
-        writer.write_record(make_record(writer))
-        gz = zlib.compressobj(self.gzip_level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
-        self._out.write(gz.compress(buf.getvalue()) + gz.flush())
+    def _write(self, kind: str, url: str, date: str, http_head: bytes, payload: bytes) -> None:
+        """One record as its own gzip member (so a reader can seek to any record's offset), with the
+        payload and block SHA-1 digests that warcio would write."""
+        block = hashlib.sha1(http_head)
+        block.update(payload)
+        warc_head = (
+            "WARC/1.0\r\n"
+            f"WARC-Type: {kind}\r\n"
+            f"WARC-Record-ID: <urn:uuid:{uuid.uuid4()}>\r\n"
+            f"WARC-Target-URI: {url}\r\n"
+            f"WARC-Date: {date}\r\n"
+            f"WARC-Payload-Digest: sha1:{_b32(hashlib.sha1(payload).digest())}\r\n"
+            f"WARC-Block-Digest: sha1:{_b32(block.digest())}\r\n"
+            f"Content-Type: application/http; msgtype={kind}\r\n"
+            f"Content-Length: {len(http_head) + len(payload)}\r\n\r\n"
+        ).encode("utf-8")
+        self._out.write(igzip.compress(b"".join((warc_head, http_head, payload, b"\r\n\r\n")), self.gzip_level))
 
     def _open_for(self, size: int) -> None:
         if self._out is not None and self._out.tell() + size > self.max_bytes:
@@ -61,3 +67,13 @@ class WarcArchive:
         if self._out is not None:
             self._out.close()
             self._out = None
+
+
+def _http_head(first_line: str, headers: list[tuple[str, str]]) -> bytes:
+    """The HTTP status (or request) line and headers, as received (they were decoded as Latin-1)."""
+    lines = [first_line] + [f"{k}: {v}" for k, v in headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+
+
+def _b32(digest: bytes) -> str:
+    return base64.b32encode(digest).decode("ascii")

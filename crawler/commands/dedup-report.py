@@ -7,7 +7,7 @@ import sys
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from pipelines.report import ReportError, build, page, report_format, write
+from pipelines.report import DEFAULT_MAX_STORIES, ReportError, build, report_format, write
 from pipelines.store import StoreError, open_store
 
 
@@ -31,8 +31,8 @@ class Command(ScrapyCommand):
         parser.add_argument("--min-copies", metavar="N", type=int, default=1,
                             help="only stories with at least N copies besides the origin (default 1)")
         parser.add_argument("--host", metavar="HOST", help="only stories with a copy or origin on HOST (or its subdomains)")
-        parser.add_argument("--max-stories", metavar="N", type=int, default=page.DEFAULT_MAX_STORIES,
-                            help=f"HTML only: show the N largest stories (default {page.DEFAULT_MAX_STORIES}); "
+        parser.add_argument("--max-stories", metavar="N", type=int, default=DEFAULT_MAX_STORIES,
+                            help=f"HTML only: show the N largest stories (default {DEFAULT_MAX_STORIES}); "
                                  "the page says how many it left out")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -49,6 +49,8 @@ class Command(ScrapyCommand):
         try:
             report = build(store.stories(), uri, opts.since, opts.until, opts.min_copies, opts.host)
             if fmt == "html":
+                from pipelines.report import page  # matplotlib and jinja2: loaded only for the page
+
                 n = page.write(report, store.stories(), opts.output, opts.max_stories)
             else:
                 n = write(report, opts.output)

@@ -11,6 +11,7 @@ from pathlib import Path
 from ..export import atomic_file
 
 FORMATS = (".json", ".csv", ".html")
+DEFAULT_MAX_STORIES = 500  # the HTML page lists this many stories, largest first
 CSV_FIELDS = ("story_id", "size", "origin_url", "first_published", "spread_seconds", "url", "fetched_url", "host",
               "title", "published", "wire_source", "relation", "similarity")
 

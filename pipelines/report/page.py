@@ -16,12 +16,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ..export import atomic_file
 from ..stories.fingerprint import words
-from . import ReportError, charts
+from . import DEFAULT_MAX_STORIES, ReportError, charts
 from .changes import Origin
 
 HERE = Path(__file__).parent
 SCRIPT = (HERE / "page.js").read_text(encoding="utf-8")
-DEFAULT_MAX_STORIES = 500
 SIZE_BUCKETS = ((2, 2), (3, 3), (4, 5), (6, 10), (11, 20), (21, 50), (51, None))
 LAG_BUCKETS = ((0, 900, "< 15 min"), (900, 3600, "15-60 min"), (3600, 3 * 3600, "1-3 h"), (3 * 3600, 6 * 3600, "3-6 h"),
                (6 * 3600, 12 * 3600, "6-12 h"), (12 * 3600, 86400, "12-24 h"), (86400, 3 * 86400, "1-3 d"),
