@@ -14,8 +14,6 @@ import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import MinHash
-from datasketch.minhash import _fmix
 from xxhash import xxh32_intdigest
 
 from ..options import DedupOptions
@@ -55,7 +53,10 @@ class Fingerprint:
 
 class Signer:
     def __init__(self, options: DedupOptions):
+        from datasketch.minhash import MinHash, _fmix  # here, not at import: see Stories.signer
+
         self.options = options
+        self._fmix = _fmix
         template = MinHash(num_perm=options.num_perm, seed=options.seed, scheme=options.scheme)
         self.permutations = template.permutations
         a, b = template.permutations
@@ -78,5 +79,5 @@ class Signer:
         """The affine32 MinHash of uint32 shingle hashes (datasketch's update_batch, vectorised once)."""
         if not len(hv):
             return self._empty.copy()
-        mixed = _fmix(hv.reshape(-1, 1), 32)
+        mixed = self._fmix(hv.reshape(-1, 1), 32)
         return (mixed * self._a + self._b).min(axis=0)
