@@ -113,7 +113,7 @@ probes = rng.integers(0, 2**32, (20_000, o.num_perm), dtype=np.uint32)
 idx = stories.index
 started = time.perf_counter()
 for i, sig in enumerate(probes):
-    idx.query(sig)
+    idx.query(sig, "2025-03-01T00:00:00+00:00")
     idx.add(10**9 + i, "2025-03-01T00:00:00+00:00", sig)
 ops = 2 * len(probes) / (time.perf_counter() - started)
 print(reopen, rss() - before, rss(), ops)

@@ -2,21 +2,15 @@
 page's outcome (store, then story) exactly as `reprocess` does."""
 from __future__ import annotations
 
-import fcntl
-import os
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 from .model import Article, Page, Rejected
 from .options import DedupOptions, ExtractOptions
 from .progress import by_reason
 from .store import open_store
+from .store.lock import StoreBusy
 from .stories import Stories
-
-
-class CrawlLocked(Exception):
-    """Another crawl holds the store; the message says which process and how to find it."""
 
 
 @dataclass
@@ -43,7 +37,11 @@ class CrawlRun:
     def __init__(self, store_uri: str, extract: ExtractOptions, dedup: DedupOptions, template_min_articles: int,
                  options: dict):
         self.store = open_store(store_uri)
-        self._lock = self._acquire(self.store.sidecar("crawl.lock"))
+        try:
+            self._lock = self.store.writer_lock("crawl")
+        except StoreBusy:
+            self.store.close()
+            raise
         try:
             self.stories = Stories(self.store, dedup)
             self.stories.file_unfiled()    # what a killed run stored but did not file
@@ -58,26 +56,9 @@ class CrawlRun:
         self.run_id = self.store.begin_run("crawl", {**options, "extractor_version": self.version,
                                                      **asdict(extract), **asdict(dedup)})
 
-    @staticmethod
-    def _acquire(path: Path):
-        lock = open(path, "a+")
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.seek(0)
-            holder = lock.read().strip() or "another process"
-            lock.close()
-            raise CrawlLocked(f"another crawl is running on this store (pid {holder}, lock {path}); "
-                              "this run exits without fetching anything") from None
-        lock.seek(0)
-        lock.truncate()
-        lock.write(str(os.getpid()))
-        lock.flush()
-        return lock
-
     def _release(self) -> None:
         if self._lock is not None:
-            self._lock.close()   # closing the file releases the lock (so does the process dying)
+            self._lock.release()
             self._lock = None
 
     def seen(self, url_key: str) -> bool:

@@ -50,9 +50,13 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
     if not paths and not rebuild_stories:
         raise NothingToDo("no input given")
     store = open_store(run.store_uri)
+    lock = None
     try:
+        lock = store.writer_lock("reprocess")  # a crawl running on the store makes this run exit at once
         stories = Stories(store, dedup, rebuild=rebuild_stories)
     except BaseException:
+        if lock is not None:
+            lock.release()
         store.close()
         raise
     version = extract.version()
@@ -113,6 +117,7 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
         progress.close()
         store.finish_run(run_id, status, counts.as_dict())
         store.close()
+        lock.release()
     return counts, status
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from conftest import ROOT, Wirecrawl
 from newsnet import Outlet, ago, conditional, flaky, gzip_bomb, news_sitemap, rss, slow
-from pages import article_html
+from pages import article_html, write_warc
 from stories_fixtures import story, trimmed
 
 FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_START_DELAY": 0.01, "AUTOTHROTTLE_MAX_DELAY": 1, "LOG_LEVEL": "WARNING",
@@ -160,8 +160,14 @@ def test_a_second_crawl_on_the_same_store_exits_at_once(tmp_path, network):
     time.sleep(2.5)
     second = c.crawl(check=False)
     assert second.returncode == 2 and "another crawl is running" in second.stderr
+    warc = write_warc(tmp_path / "saved.warc.gz", [("https://elsewhere.example/a", article_html().encode(), {"Content-Type": "text/html"})])
+    offline = c.run("reprocess", str(warc), "--store", c.store, check=False)  # nor does a reprocess write meanwhile
+    assert offline.returncode == 2 and "another crawl is running" in offline.stderr and "this reprocess exits" in offline.stderr
     first.communicate(timeout=60)
     assert first.returncode == 0
+    assert not c.query("SELECT 1 FROM articles WHERE fetched_url = 'https://elsewhere.example/a'")
+    c.reprocess(warc)  # and once the crawl is over, it can
+    assert c.query("SELECT 1 FROM articles WHERE fetched_url = 'https://elsewhere.example/a'")
 
 
 def test_the_shipped_outlet_list_is_valid():

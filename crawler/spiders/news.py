@@ -15,7 +15,7 @@ from crawler.discover import MalformedSource, feed_items, section_links, sitemap
 from crawler.options import dedup_options, extract_options
 from crawler.outlets import Outlet, OutletsError, load_outlets
 from crawler.urls import url_key
-from pipelines.crawl_run import CrawlLocked, CrawlRun, format_crawl_summary
+from pipelines.crawl_run import CrawlRun, format_crawl_summary
 from pipelines.model import Page, RawRef
 from pipelines.sources.base import iso_utc
 from pipelines.stories import DedupParamsMismatch
@@ -44,7 +44,7 @@ class NewsSpider(scrapy.Spider):
             spider.outlets = load_outlets(path)          # a bad list fails before anything is fetched
             spider.run = CrawlRun(settings.get("STORE_URI"), extract_options(settings), dedup_options(settings),
                                   settings.getint("TEMPLATE_MIN_ARTICLES"), {"sources": str(path)})
-        except (OutletsError, CrawlLocked, StoreError, DedupParamsMismatch, ValueError, OSError) as exc:
+        except (OutletsError, StoreError, DedupParamsMismatch, ValueError, OSError) as exc:
             print(f"crawl: {exc}", file=sys.stderr)
             crawler.wirecrawl_exit = 2
             spider.outlets = []

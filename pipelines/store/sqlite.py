@@ -87,6 +87,12 @@ class SQLiteStore:
     def stories(self) -> StoryTables:
         return StoryTables(self.db)
 
+    def writer_lock(self, command: str):
+        """Hold the store for one writing run (see lock.py); raises StoreBusy naming the run that holds it."""
+        from .lock import WriterLock
+
+        return WriterLock(self.sidecar("lock"), command)
+
     def sidecar(self, name: str) -> Path:
         """A folder beside the database for files that belong to it (the saved band index)."""
         return self.path.with_name(f"{self.path.name}.{name}")
