@@ -120,6 +120,12 @@ def test_changes_count_trimmed_added_and_edited_words():
     assert not compare("\n".join(origin), "\n".join(straight_quoted(origin))).any
 
 
+def test_times_without_a_zone_are_not_shown_as_utc():
+    from pipelines.report.page import _when
+    assert _when("2025-02-09T14:01:00") == "2025-02-09 14:01 (no time zone given)"
+    assert _when("2025-02-09T14:01:00-08:00") == "2025-02-09 22:01 UTC" and _when(None) == "unknown"
+
+
 HOSTILE = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', '</style><script>alert(2)</script>',
            "</textarea></details><b onmouseover=alert(3)>"]
 

@@ -131,8 +131,8 @@ def _when(iso: str | None) -> str:
     if not iso:
         return "unknown"
     dt = datetime.fromisoformat(iso)
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+    if dt.tzinfo is None:  # the page gave no zone: shown as given (stories order it as if UTC)
+        return dt.strftime("%Y-%m-%d %H:%M") + " (no time zone given)"
     return dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
