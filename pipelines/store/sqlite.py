@@ -31,6 +31,9 @@ class SQLiteStore:
     def __init__(self, path: Path):
         self.path = path
         self._db: sqlite3.Connection | None = None
+        # Signatures read or written by this process, by id (see StoryTables.signatures_by_id). Coherent
+        # because one process writes a store at a time (lock.py); a rollback empties it.
+        self.signature_cache: dict[int, tuple] = {}
 
     @classmethod
     def from_uri(cls, uri: str) -> "SQLiteStore":
@@ -79,13 +82,15 @@ class SQLiteStore:
             db.execute("COMMIT")
         except sqlite3.Error as exc:  # disk full, locked too long: the rows are rolled back whole
             db.execute("ROLLBACK")
+            self.signature_cache.clear()
             raise StoreError(f"cannot write to store {self.path}: {exc}") from exc
         except BaseException:
             db.execute("ROLLBACK")
+            self.signature_cache.clear()
             raise
 
     def stories(self) -> StoryTables:
-        return StoryTables(self.db)
+        return StoryTables(self.db, self.signature_cache)
 
     def writer_lock(self, command: str):
         """Hold the store for one writing run (see lock.py); raises StoreBusy naming the run that holds it."""

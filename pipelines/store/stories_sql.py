@@ -2,6 +2,7 @@
 DB-API connection, used by pipelines.stories. Callers own the transactions."""
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from typing import Iterator
@@ -11,9 +12,13 @@ import numpy as np
 from ..stories.origin import Arrangement, Member
 
 
+_CACHE_LIMIT = 200_000   # signatures kept in memory (~0.7 KB each); the oldest go first
+
+
 class StoryTables:
-    def __init__(self, db):
+    def __init__(self, db, signature_cache: dict[int, tuple] | None = None):
         self.db = db
+        self._cache = {} if signature_cache is None else signature_cache
 
     # -- parameters -----------------------------------------------------------------------------
     def params(self) -> dict | None:
@@ -43,6 +48,7 @@ class StoryTables:
         self.db.execute("DELETE FROM unfiled WHERE fetched_url=?", (fetched_url,))
 
     def clear(self) -> None:
+        self._cache.clear()
         for table in ("signatures", "links", "stories", "story_members"):
             self.db.execute(f"DELETE FROM {table}")
         self.db.execute("DELETE FROM store_meta WHERE key='dedup_epoch'")
@@ -60,10 +66,13 @@ class StoryTables:
         cur = self.db.execute(
             "INSERT INTO signatures (fetched_url, t, text_hash, n_shingles, minhash, shingles) VALUES (?, ?, ?, ?, ?, ?)",
             (fetched_url, t, text_hash, len(shingles), minhash.astype("<u4").tobytes(), shingles.astype("<u4").tobytes()))
-        return int(cur.lastrowid)
+        sig_id = int(cur.lastrowid)
+        self._remember([(sig_id, fetched_url, t, len(shingles), minhash.astype(np.uint32))])
+        return sig_id
 
     def delete_signature(self, fetched_url: str) -> None:
-        self.db.execute("DELETE FROM signatures WHERE fetched_url=?", (fetched_url,))
+        for (sig_id,) in self.db.execute("DELETE FROM signatures WHERE fetched_url=? RETURNING id", (fetched_url,)).fetchall():
+            self._cache.pop(sig_id, None)
 
     def newest_t(self) -> str | None:
         return self.db.execute("SELECT MAX(t) FROM signatures").fetchone()[0]
@@ -86,11 +95,23 @@ class StoryTables:
             yield _sig(r)
 
     def signatures_by_id(self, ids: list[int]) -> list[tuple]:
-        out = []
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            out += [_sig(r) for r in self.db.execute(self._SIG + f" WHERE id IN ({', '.join('?' * len(chunk))}) ORDER BY id", chunk)]
-        return out
+        """(id, url, t, n_shingles, minhash) of those ids that are stored, in id order. Candidates are mostly
+        the recent articles of the same stories, so most come from memory."""
+        cache = self._cache
+        missing = [i for i in ids if i not in cache]
+        for k in range(0, len(missing), 500):
+            chunk = missing[k:k + 500]
+            self._remember([_sig(r) for r in self.db.execute(
+                self._SIG + f" WHERE id IN ({', '.join('?' * len(chunk))})", chunk)])
+        return [cache[i] for i in sorted(ids) if i in cache]
+
+    def _remember(self, rows: list[tuple]) -> None:
+        cache = self._cache
+        for row in rows:
+            cache[row[0]] = row
+        if len(cache) > _CACHE_LIMIT:
+            for key in list(itertools.islice(cache, len(cache) - _CACHE_LIMIT * 3 // 4)):
+                del cache[key]
 
     def shingles(self, fetched_url: str) -> np.ndarray:
         row = self.db.execute("SELECT shingles FROM signatures WHERE fetched_url=?", (fetched_url,)).fetchone()
