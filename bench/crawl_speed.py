@@ -2,7 +2,11 @@
 host per outlet, a feed each), against `scrapy reprocess` of the same pages, with the same number of
 extraction processes, alternated.
 
-    python bench/crawl_speed.py [../shared/bench] [--rounds 3] [--workers 2]
+    python bench/crawl_speed.py [../shared/bench] [--rounds 3] [--workers 2] [--copies N]
+
+`--copies N` serves every page N times under different URLs (and reprocesses a WARC of the same N copies):
+with more pages, the fixed costs of each run (start, robots.txt and feeds before the first article) weigh
+less and the two steady rates show.
 """
 from __future__ import annotations
 
@@ -22,16 +26,24 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import run_reprocess  # noqa: E402
 from newsnet import Outlet, ago, rss  # noqa: E402
+from pages import write_warc  # noqa: E402
 
 
-def serve(warc: Path) -> tuple[list[Outlet], int]:
+def read_pages(warc: Path, copies: int) -> dict[str, list[tuple[str, bytes]]]:
+    """host -> [(path, body)], each page `copies` times (the copies under ?copy=k)."""
     pages: dict[str, list[tuple[str, bytes]]] = {}
     for rec in ArchiveIterator(open(warc, "rb"), record_types=WarcRecordType.response):
         url = rec.headers.get("WARC-Target-URI")
         block = rec.reader.read()
         body = block.split(b"\r\n\r\n", 1)[1] if block.startswith(b"HTTP/") else block
         parts = urlsplit(url)
-        pages.setdefault(parts.netloc, []).append((parts.path + (f"?{parts.query}" if parts.query else ""), body))
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        for k in range(copies):
+            pages.setdefault(parts.netloc, []).append((path if k == 0 else f"{path}{'&' if '?' in path else '?'}copy={k}", body))
+    return pages
+
+
+def serve(pages: dict[str, list[tuple[str, bytes]]]) -> tuple[list[Outlet], int]:
     outlets = []
     for host, items in pages.items():
         o = Outlet()
@@ -61,9 +73,15 @@ def main() -> None:
     ap.add_argument("data", nargs="?", default=str(ROOT.parent / "shared" / "bench"))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--copies", type=int, default=1)
     args = ap.parse_args()
     warc = Path(args.data) / "syndication-dev.warc.gz"
-    outlets, n = serve(warc)
+    pages = read_pages(warc, args.copies)
+    keep = tempfile.TemporaryDirectory()
+    if args.copies > 1:  # reprocess reads the same pages as the crawl fetches
+        warc = write_warc(Path(keep.name) / "copies.warc.gz", [(f"https://{host}{path}", body, {"Content-Type": "text/html"})
+                                                               for host, items in pages.items() for path, body in items])
+    outlets, n = serve(pages)
     times: dict[str, list[float]] = {"crawl": [], "reprocess": []}
     try:
         for _ in range(args.rounds):
@@ -74,6 +92,7 @@ def main() -> None:
     finally:
         for o in outlets:
             o.close()
+        keep.cleanup()
     med = {k: statistics.median(v) for k, v in times.items()}
     print(f"{n} pages on {len(outlets)} local hosts, {args.workers} extraction processes, {args.rounds} alternated rounds")
     for k, v in times.items():
