@@ -12,7 +12,7 @@ import numpy as np
 from ..stories.origin import Arrangement, Member
 
 
-_CACHE_LIMIT = 200_000   # signatures kept in memory (~0.7 KB each); the oldest go first
+_CACHE_LIMIT = 100_000   # signatures kept in memory (~0.9 KB each, ~90 MB at most); the oldest go first
 
 
 class StoryTables:
