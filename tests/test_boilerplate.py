@@ -24,8 +24,10 @@ CASES = {
     ),
     "teaser": (
         ["Read more: Fed holds rates steady as inflation cools", "RELATED: Five things to know about the storm",
-         "Read More", "See also: How the vote count works"],
-        ["Read more about the ruling, the judge told the jurors, and you will understand the law."],
+         "Read More", "See also: How the vote count works",
+         "I Was Banned From CPAC, but the Extremists Weren’t I Was Banned From CPAC, but the Extremists Weren’t"],
+        ["Read more about the ruling, the judge told the jurors, and you will understand the law.",
+         "Go go go, the crowd chanted as the runners passed the bridge.", "Bye bye, she said."],
     ),
     "copyright": (
         ["Copyright 2025 The Associated Press. All rights reserved. This material may not be published, broadcast, rewritten or redistributed.",
@@ -33,8 +35,16 @@ CASES = {
         ["Copyright law changed in 2019 when Congress passed the Music Modernization Act."],
     ),
     "contribution_note": (
-        ["Associated Press writer Jane Doe in Chicago contributed to this report.", "Reuters contributed to this story."],
-        ["Several reporters contributed to the investigation, which took two years."],
+        ["Associated Press writer Jane Doe in Chicago contributed to this report.", "Reuters contributed to this story.",
+         "This report was based on original reporting by Sarah Burris of Rawstory.",
+         "This article was originally published by The Conversation."],
+        ["Several reporters contributed to the investigation, which took two years.",
+         "The report was originally published in 2019 and revised after the hearings, the agency said."],
+    ),
+    "editor_note": (
+        ["Editor’s note: This is an opinion column that solely reflects the opinions of the author",
+         "EDITOR'S NOTE — This story has been updated with a statement from the mayor."],
+        ["The editor's note that ran with the column drew hundreds of complaints, the paper said."],
     ),
     "social_embed": (
         ["— Dianna E. Anderson (@diannaeanderson) November 18, 2019"],
@@ -100,6 +110,12 @@ def test_time_lines_are_metadata_but_sentences_with_dates_stay():
 def test_author_bio_at_the_end_goes():
     bio = "Jane Doe is a reporter at the Los Angeles Times who writes about county government."
     assert boilerplate.strip_boilerplate([_story(), bio]).lines == [_story()]
+    long_bio = ("Jason Miciak is an associate editor and opinion writer for Occupy Democrats. He grew up in the "
+                "Pacific Northwest and is a trained attorney, but for the last five years he has devoted his time "
+                "to writing political news and analysis. He enjoys life on the Gulf Coast with his dogs, books and "
+                "a small boat that he keeps at the marina near his house, where he writes most mornings.")
+    assert boilerplate.strip_boilerplate([_story(), long_bio]).lines == [_story()]
+    assert boilerplate.strip_boilerplate([long_bio, _story()]).lines == [long_bio, _story()]  # only at the end
 
 
 def _story() -> str:

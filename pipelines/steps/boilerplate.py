@@ -91,7 +91,14 @@ _TEASER_WHOLE = re.compile(
 def is_teaser(line: str) -> bool:
     if _words(line) > 40:
         return False
-    return bool(_TEASER.match(line)) or bool(_TEASER_WHOLE.fullmatch(_bare(line)))
+    return bool(_TEASER.match(line)) or bool(_TEASER_WHOLE.fullmatch(_bare(line))) or _doubled(line)
+
+
+def _doubled(line: str) -> bool:
+    """A card's headline written twice in a row (image text and link text), "Title Title": never prose."""
+    words = line.split()
+    half = len(words) // 2
+    return half >= 3 and len(words) % 2 == 0 and words[:half] == words[half:]
 
 
 _CREDIT_TAIL = re.compile(
@@ -133,11 +140,21 @@ def is_copyright(line: str) -> bool:
 
 
 _CONTRIBUTED = re.compile(r"\b(contributed|contributing)( reporting| to reporting)?( to| for) this (report|story|article|piece)\W*$"
-                          r"|^\W*(additional )?reporting (was )?contributed by\b", _I)
+                          r"|^\W*(additional )?reporting (was )?contributed by\b"
+                          r"|^\W*this (report|story|article|piece|post) (was|is) (based on|adapted from) (original )?reporting (by|from)\b"
+                          r"|^\W*this (report|story|article|piece|post) (was )?(originally|first) (appeared|published)\b", _I)
 
 
 def is_contribution_note(line: str) -> bool:
     return _words(line) <= 40 and bool(_CONTRIBUTED.search(line))
+
+
+_EDITOR_NOTE = re.compile(r"^\W*editor['’]?s[’']? note\s*[:—–-]", _I)
+
+
+def is_editor_note(line: str) -> bool:
+    """"Editor's note: This is an opinion column ..." : a note about the article, not part of it."""
+    return _words(line) <= 60 and bool(_EDITOR_NOTE.match(line))
 
 
 _EMBED = re.compile(r"^\W{0,3}\s*[^()]{1,80}\(@\w{1,30}\)\s+(\w+ \d{1,2}, \d{4}|\d{1,2} \w+ \d{4})\W*$")
@@ -162,6 +179,7 @@ RULES = (
     ("teaser", is_teaser),
     ("copyright", is_copyright),
     ("contribution_note", is_contribution_note),
+    ("editor_note", is_editor_note),
     ("tag_list", is_tag_list),
     ("social_embed", is_social_embed),
 )
@@ -203,7 +221,7 @@ _BIO = re.compile(r"^[A-Z][\w.'’ -]{2,60}? (is|was|has been) (a|an|the) ([\w,-
 
 def is_author_bio(line: str) -> bool:
     """"Jane Doe is a reporter at the Times who covers ..." (only looked for at the end of the body)."""
-    return _words(line) <= 70 and bool(_BIO.match(line))
+    return _words(line) <= 120 and bool(_BIO.match(line))
 
 
 def _body_started(kept: list[str]) -> bool:
