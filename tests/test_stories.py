@@ -41,6 +41,31 @@ class Filer:
         return {u: (s, r, sim) for u, s, r, sim in self.store.db.execute(
             "SELECT fetched_url, story_id, relation, similarity FROM story_members")}
 
+    def check_stories_are_link_components(self) -> None:
+        """Every story is exactly a connected component of the stored links (walked here, independently of
+        how filing found it), and the story row counts its members."""
+        db = self.store.db
+        graph: dict[str, set[str]] = {u: set() for (u,) in db.execute("SELECT fetched_url FROM signatures")}
+        for a, b in db.execute("SELECT a, b FROM links"):
+            graph[a].add(b)
+            graph[b].add(a)
+        components, seen = set(), set()
+        for start in graph:
+            if start in seen:
+                continue
+            todo, comp = [start], {start}
+            while todo:
+                for n in graph[todo.pop()] - comp:
+                    comp.add(n)
+                    todo.append(n)
+            seen |= comp
+            components.add(frozenset(comp))
+        stories: dict[str, set[str]] = {}
+        for url, sid in db.execute("SELECT fetched_url, story_id FROM story_members"):
+            stories.setdefault(sid, set()).add(url)
+        assert {frozenset(m) for m in stories.values()} == components
+        assert dict(db.execute("SELECT story_id, size FROM stories")) == {sid: len(m) for sid, m in stories.items()}
+
     def close(self):
         self.stories.close()
         self.store.close()
@@ -118,6 +143,7 @@ def test_a_copy_linking_two_stories_merges_them_and_removing_it_splits_them(file
     filer.add(article("https://roundup.example/both", a + b, at(2)))  # contains both: joins both
     assert len({s for s, _, _ in filer.rows().values()}) == 1
     assert filer.rows()[AP + "5"][1] == "origin"
+    filer.check_stories_are_link_components()
     from pipelines.model import Rejected
     filer.store.save(Rejected("https://roundup.example/both", "not_article", "section_page", "", at(2)), RawRef("x"), "s2", "v")
     filer.stories.file("https://roundup.example/both")
@@ -126,6 +152,7 @@ def test_a_copy_linking_two_stories_merges_them_and_removing_it_splits_them(file
     assert rows[AP + "5"][0] != rows["https://x.example/6"][0]
     assert {r for _, r, _ in rows.values()} == {"origin"}
     assert filer.store.db.execute("SELECT COUNT(*) FROM stories").fetchone()[0] == 2
+    filer.check_stories_are_link_components()
 
 
 def _corpus():
@@ -154,6 +181,7 @@ def test_stories_do_not_depend_on_arrival_order(tmp_path):
         order = corpus[:]
         random.Random(seed).shuffle(order)
         f = Filer(tmp_path / f"{seed}.sqlite").add(*order)
+        f.check_stories_are_link_components()
         results.append((f.rows(), _partition(f.rows())))
         f.close()
     assert results[0][0] == results[1][0] == results[2][0]   # same story ids, relations and similarities
@@ -238,6 +266,7 @@ def test_order_independence_holds_across_many_windows_with_late_arrivals(tmp_pat
                         ("reversed", sorted(corpus, key=lambda a: a.published, reverse=True)),
                         ("shuffled", random.Random(3).sample(corpus, len(corpus)))]:
         f = Filer(tmp_path / f"{name}.sqlite", options).add(*order)
+        f.check_stories_are_link_components()
         results.append((f.rows(), f.stories.counts.late))
         f.close()
     assert results[0][0] == results[1][0] == results[2][0]

@@ -122,9 +122,10 @@ class StoryTables:
         return [r[0] for r in self.db.execute(
             "SELECT b FROM links WHERE a=? UNION SELECT a FROM links WHERE b=?", (fetched_url, fetched_url))]
 
-    def put_link(self, a: str, b: str, jaccard: float, containment: float) -> None:
-        a, b = min(a, b), max(a, b)
-        self.db.execute("INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?)", (a, b, round(jaccard, 4), round(containment, 4)))
+    def put_links(self, url: str, partners: list[tuple[str, float, float]]) -> None:
+        """Links of `url` to each (partner, jaccard, containment); a link is stored once, as (a < b)."""
+        self.db.executemany("INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?)",
+                            [(min(url, other), max(url, other), round(j, 4), round(c, 4)) for other, j, c in partners])
 
     def delete_links(self, fetched_url: str) -> None:
         self.db.execute("DELETE FROM links WHERE a=? OR b=?", (fetched_url, fetched_url))
@@ -138,30 +139,44 @@ class StoryTables:
                     todo.append(n)
         return sorted(seen)
 
-    def members(self, urls: list[str]) -> list[tuple[Member, str | None, str | None, float | None]]:
-        """(member, its current story_id, that story's origin, its similarity) for each filed url."""
+    def story_urls(self, story_id: str) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT fetched_url FROM story_members WHERE story_id=?", (story_id,))]
+
+    def members(self, urls: list[str]) -> list[tuple[Member, str | None, str | None, float | None, str | None]]:
+        """(member, its current story_id, that story's origin, its similarity, its relation) for each filed url."""
         out = []
         for i in range(0, len(urls), 500):
             chunk = urls[i:i + 500]
             rows = self.db.execute(
                 "SELECT s.fetched_url, a.host, s.t, a.published IS NOT NULL, s.text_hash, m.story_id, st.origin_url, "
-                "m.similarity FROM signatures s JOIN articles a ON a.fetched_url = s.fetched_url "
+                "m.similarity, m.relation FROM signatures s JOIN articles a ON a.fetched_url = s.fetched_url "
                 "LEFT JOIN story_members m ON m.fetched_url = s.fetched_url "
                 "LEFT JOIN stories st ON st.story_id = m.story_id "
                 f"WHERE s.fetched_url IN ({', '.join('?' * len(chunk))})", chunk)
-            out += [(Member(r[0], r[1] or "", r[2], bool(r[3]), r[4]), r[5], r[6], r[7]) for r in rows]
+            out += [(Member(r[0], r[1] or "", r[2], bool(r[3]), r[4]), r[5], r[6], r[7], r[8]) for r in rows]
         return sorted(out, key=lambda m: m[0].fetched_url)
 
     # -- stories --------------------------------------------------------------------------------
+    def stories_of(self, urls: list[str]) -> list[str | None]:
+        """The story of each url (None for one that is in no story)."""
+        found: dict[str, str] = {}
+        for i in range(0, len(urls), 500):
+            chunk = urls[i:i + 500]
+            found.update(self.db.execute(
+                f"SELECT fetched_url, story_id FROM story_members WHERE fetched_url IN ({', '.join('?' * len(chunk))})", chunk))
+        return [found.get(u) for u in urls]
+
     def story_of(self, fetched_url: str) -> str | None:
         row = self.db.execute("SELECT story_id FROM story_members WHERE fetched_url=?", (fetched_url,)).fetchone()
         return row[0] if row else None
 
-    def put_story(self, arr: Arrangement, similarity: dict[str, float]) -> None:
+    def put_story(self, arr: Arrangement, similarity: dict[str, float], unchanged: set[str] = frozenset()) -> None:
+        """Write the story and its member rows, but for the `unchanged` ones (already stored as they are)."""
         self.db.execute("INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?)",
                         (arr.story_id, arr.origin, arr.reason, len(arr.relations)))
         self.db.executemany("INSERT OR REPLACE INTO story_members VALUES (?, ?, ?, ?)",
-                            [(url, arr.story_id, rel, round(similarity[url], 4)) for url, rel in sorted(arr.relations.items())])
+                            [(url, arr.story_id, rel, round(similarity[url], 4))
+                             for url, rel in sorted(arr.relations.items()) if url not in unchanged])
 
     def drop_member(self, fetched_url: str) -> None:
         self.db.execute("DELETE FROM story_members WHERE fetched_url=?", (fetched_url,))

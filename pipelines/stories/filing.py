@@ -111,14 +111,19 @@ class Stories:
         t = _utc(article["published"] or article["fetched_at"])
         sig_id = tables.put_signature(url, t, fp.text_hash, fp.minhash, fp.shingles)
         partners = self._partners(url, t, fp)
-        for other, overlap in partners:
-            tables.put_link(url, other, overlap.jaccard, overlap.containment)
+        tables.put_links(url, [(other, o.jaccard, o.containment) for other, o in partners])
         self.index.add(sig_id, t, fp.minhash)
         self.counts.filed += 1
         self.counts.links += len(partners)
         if partners:
             self.counts.stories_joined += 1
-        stories = self._rearrange({url} | before, old_stories={old_story} - {None})
+        component = None
+        if not before and old_story is None:  # a new article only adds links: its story is the union of its
+            joined = set(tables.stories_of([other for other, _ in partners]))  # partners' stories, and itself
+            if None not in joined:
+                component = sorted({url}.union(*(tables.story_urls(sid) for sid in joined)))
+        stories = self._rearrange({url} | before, old_stories={old_story} - {None},
+                                  component=None if component is None else {url: component})
         return stories.get(url)
 
     def _partners(self, url: str, t: str, fp) -> list:
@@ -139,23 +144,25 @@ class Stories:
         self.counts.exact_checks += 1
         return shingles, self.tables.shingles(other)
 
-    def _rearrange(self, starts: set[str], old_stories: set[str]) -> dict[str, str]:
-        """Re-arrange the stories of the components reached from `starts`; returns url -> story_id."""
+    def _rearrange(self, starts: set[str], old_stories: set[str],
+                   component: dict[str, list[str]] | None = None) -> dict[str, str]:
+        """Re-arrange the stories of the components reached from `starts` (walked over the links, unless
+        `component` gives them); returns url -> story_id. Only member rows that change are written."""
         tables = self.tables
         assigned: dict[str, str] = {}
         for start in sorted(starts):
             if start in assigned:
                 continue
-            found = tables.members(tables.component(start))
+            found = tables.members((component or {}).get(start) or tables.component(start))
             if not found:
                 continue
-            members = [m for m, _, _, _ in found]
+            members = [m for m, _, _, _, _ in found]
             arr = arrange(members)
-            old_stories.update(sid for _, sid, _, _ in found if sid)
+            old_stories.update(sid for _, sid, _, _, _ in found if sid)
             origin_shingles = None
             similarity = {}
             origin_same = arr.origin not in starts
-            for m, _, old_origin, old_similarity in found:  # same origin, same texts: keep what was measured
+            for m, _, old_origin, old_similarity, _ in found:  # same origin, same texts: keep what was measured
                 if m.fetched_url == arr.origin:
                     similarity[m.fetched_url] = 1.0
                 elif origin_same and old_origin == arr.origin and old_similarity is not None and m.fetched_url not in starts:
@@ -164,7 +171,10 @@ class Stories:
                     if origin_shingles is None:
                         origin_shingles = tables.shingles(arr.origin)
                     similarity[m.fetched_url] = exact(origin_shingles, tables.shingles(m.fetched_url)).jaccard
-            tables.put_story(arr, similarity)
+            current = {m.fetched_url: (sid, rel, sim) for m, sid, _, sim, rel in found}
+            tables.put_story(arr, similarity, unchanged={
+                url for url, rel in arr.relations.items()
+                if current.get(url) == (arr.story_id, rel, round(similarity[url], 4))})
             for m in members:
                 assigned[m.fetched_url] = arr.story_id
         for sid in old_stories - set(assigned.values()):

@@ -51,14 +51,16 @@ def arrange(members: list[Member]) -> Arrangement:
     ranked = sorted(members, key=Member.rank)
     origin = ranked[0]
     relations = {origin.fetched_url: "origin"}
-    for i, m in enumerate(ranked[1:], start=1):
-        earlier = ranked[:i]
-        if any(e.text_hash == m.text_hash and e.site == m.site for e in earlier):
+    texts, hosts = {(origin.text_hash, origin.site)}, {origin.host}   # what the earlier members were
+    for m in ranked[1:]:
+        if (m.text_hash, m.site) in texts:
             relations[m.fetched_url] = "duplicate"
-        elif any(e.host == m.host for e in earlier):
+        elif m.host in hosts:
             relations[m.fetched_url] = "revision"
         else:
             relations[m.fetched_url] = "syndicated"
+        texts.add((m.text_hash, m.site))
+        hosts.add(m.host)
     return Arrangement(story_id(origin.fetched_url), origin.fetched_url, _reason(ranked), relations)
 
 
