@@ -302,3 +302,22 @@ def test_a_failed_filing_leaves_nothing_behind(filer, monkeypatch):
     rows = filer.rows()
     assert len({s for s, _, _ in rows.values()}) == 2 and all(r == "origin" for _, r, _ in rows.values())
     assert not filer.store.db.execute("SELECT * FROM links").fetchall()
+
+
+def test_a_copy_whose_text_changes_keeps_or_leaves_its_story(filer):
+    """Re-filing a changed text: with the same partners it stays, with a new similarity; when its links go
+    away it leaves, and the story that is left is still exactly a component of the links."""
+    wire = story(60)
+    filer.add(article(AP + "60", wire, at(0)), article("https://a.example/60", wire, at(1)),
+              article("https://b.example/60", trimmed(wire, 0.8), at(2)))
+    sid = filer.rows()[AP + "60"][0]
+    assert filer.rows()["https://b.example/60"][2] < 1.0
+    filer.add(article("https://b.example/60", wire, at(2)))                      # now the whole text
+    rows = filer.rows()
+    assert rows["https://b.example/60"] == (sid, "syndicated", 1.0)
+    filer.check_stories_are_link_components()
+    filer.add(article("https://a.example/60", story(61), at(1)))                 # now another story
+    rows = filer.rows()
+    assert rows["https://a.example/60"][0] != sid and rows["https://a.example/60"][1] == "origin"
+    assert rows[AP + "60"][0] == rows["https://b.example/60"][0] == sid
+    filer.check_stories_are_link_components()

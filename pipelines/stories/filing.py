@@ -117,14 +117,14 @@ class Stories:
         self.counts.links += len(partners)
         if partners:
             self.counts.stories_joined += 1
-        component = None
-        if not before and old_story is None:  # a new article only adds links: its story is the union of its
-            joined = set(tables.stories_of([other for other, _ in partners]))  # partners' stories, and itself
-            if None not in joined:
+        old_stories = {old_story} - {None}
+        linked = {other for other, _ in partners}
+        if before <= linked:  # no link went away (a new article, or a text change that kept its partners):
+            joined = set(tables.stories_of(sorted(linked))) | old_stories  # its story is the union of the
+            if None not in joined:                                           # stories it touches, and itself
                 component = sorted({url}.union(*(tables.story_urls(sid) for sid in joined)))
-        stories = self._rearrange({url} | before, old_stories={old_story} - {None},
-                                  component=None if component is None else {url: component})
-        return stories.get(url)
+                return self._rearrange({url}, old_stories, component={url: component}).get(url)
+        return self._rearrange({url} | before, old_stories).get(url)   # a link went away: walk the links
 
     def _partners(self, url: str, t: str, fp) -> list:
         """Verified partners of a fingerprint within the time window."""
