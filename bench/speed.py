@@ -104,6 +104,8 @@ def main() -> None:
             q = max(1, len(rss) // 4)
             print(f"memory over {n} pages ({seconds:.0f} s, 2 workers, main + workers): first quarter max "
                   f"{max(rss[:q]):.0f} MB, last quarter max {max(rss[-q:]):.0f} MB, overall max {max(rss):.0f} MB")
+            tenth = max(1, len(rss) // 10)
+            print("  max per tenth of the run (MB):", ", ".join(f"{max(rss[i:i + tenth]):.0f}" for i in range(0, len(rss), tenth)))
     finally:
         shutil.rmtree(tmp)
 
