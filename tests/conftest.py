@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["browser"]   # the `chromium` fixture (tests/browser.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 SEED_TEXT = ROOT / "seeds" / "000_10c23d053f17356e.txt"
 SEED_PAGES = ROOT / "seeds" / "pages"

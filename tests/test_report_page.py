@@ -8,7 +8,7 @@ import re
 import lxml.html
 import pytest
 
-from browser import chromium, console_errors, screenshot  # noqa: F401  (chromium is a fixture)
+from browser import console_errors, screenshot
 from pages import write_warc
 from pipelines.model import RawRef
 from pipelines.report.changes import compare
