@@ -11,7 +11,7 @@ import pytest
 from browser import console_errors, screenshot
 from pages import write_warc
 from pipelines.model import RawRef
-from pipelines.report.changes import compare
+from pipelines.report.changes import Origin
 from pipelines.report.page import SCRIPT
 from pipelines.store import open_store
 from pipelines.stories import Stories
@@ -98,6 +98,9 @@ def test_filters_empty_store_and_the_cap(labelled, tmp_path):
     assert "3 more stories are not shown" in text(doc.get_element_by_id("left-out")) and "3 more left out" in proc.stderr
     bad = labelled.run("dedup-report", "--store", labelled.store, "-o", str(tmp_path / "x.html"), "--max-stories", "0", check=False)
     assert bad.returncode == 2 and "--max-stories must be at least 1" in bad.stderr
+    (tmp_path / "a-file").write_text("")
+    unwritable = labelled.run("dedup-report", "--store", labelled.store, "-o", str(tmp_path / "a-file" / "r.html"), check=False)
+    assert unwritable.returncode == 2 and "dedup-report:" in unwritable.stderr and "Traceback" not in unwritable.stderr
 
     empty = type(labelled)(tmp_path / "empty")
     empty.store_path.parent.mkdir()
@@ -112,12 +115,12 @@ def test_changes_count_trimmed_added_and_edited_words():
     words = copy[1].split()
     words[3] = "REPLACED"
     copy[1] = " ".join(words)
-    c = compare("\n".join(origin), "\n".join(copy))
+    c = Origin("\n".join(origin)).compare("\n".join(copy))
     assert (c.trimmed, c.added, c.edited, c.words_changed, c.unchanged) == (2, 1, 1, 1, 3)
     edited = [b for kind, b in c.blocks if kind == "edited"][0]
     assert ("ins", "REPLACED") in edited and ("del", origin[1].split()[3]) in edited
     assert [kind for kind, _ in c.blocks][-3:] == ["trimmed", "trimmed", "added"]
-    assert not compare("\n".join(origin), "\n".join(straight_quoted(origin))).any
+    assert not Origin("\n".join(origin)).compare("\n".join(straight_quoted(origin))).any
 
 
 def test_times_without_a_zone_are_not_shown_as_utc():

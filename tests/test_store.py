@@ -106,3 +106,10 @@ def test_every_row_points_at_its_raw_page(wirecrawl, tmp_path):
         f.seek(offset)
         record = next(iter(ArchiveIterator(f)))
     assert record.headers["WARC-Target-URI"] == "https://news.example/x"
+
+
+def test_an_export_that_cannot_be_written_says_so(wirecrawl, tmp_path):
+    wirecrawl.reprocess(SEED_PAGES)
+    (tmp_path / "a-file").write_text("")
+    proc = wirecrawl.run("export", "--store", wirecrawl.store, "-o", str(tmp_path / "a-file" / "out.jsonl"), check=False)
+    assert proc.returncode == 2 and proc.stderr.startswith("export:") and "Traceback" not in proc.stderr

@@ -54,7 +54,7 @@ class Command(ScrapyCommand):
                 n = page.write(report, store.stories(), opts.output, opts.max_stories)
             else:
                 n = write(report, opts.output)
-        except ReportError as exc:
+        except (ReportError, OSError) as exc:  # OSError: the file cannot be written (nothing half-written is left)
             print(f"dedup-report: {exc}", file=sys.stderr)
             self.exitcode = 2
             return

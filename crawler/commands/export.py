@@ -39,6 +39,10 @@ class Command(ScrapyCommand):
             return
         try:
             n = write(store.iter_articles(), opts.output)
+        except OSError as exc:  # the file cannot be written (nothing half-written is left)
+            print(f"export: {exc}", file=sys.stderr)
+            self.exitcode = 2
+            return
         finally:
             store.close()
         if opts.output != "-":

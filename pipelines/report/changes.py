@@ -82,10 +82,6 @@ class Origin:
         return out
 
 
-def compare(origin: str | None, copy: str | None) -> Changes:
-    return Origin(origin).compare(copy)
-
-
 def _gist(text: str) -> str:
     return text if len(text) <= GIST else text[:GIST].rsplit(" ", 1)[0] + " …"
 

@@ -30,7 +30,7 @@ TOP = 12
 _env = Environment(loader=FileSystemLoader(HERE), autoescape=True, undefined=StrictUndefined,
                    trim_blocks=True, lstrip_blocks=True)
 _env.filters["href"] = lambda url: url if _is_web(url) else None
-_env.filters["when"] = lambda iso: _when(iso)
+_env.filters["when"] = lambda iso: _when(iso)  # defined below
 _env.filters["lag"] = lambda seconds: _duration(seconds, "same time")
 _env.filters["duration"] = lambda seconds: _duration(seconds, "0 min")
 _env.filters["pct"] = lambda x: f"{100 * x:.0f} %"
