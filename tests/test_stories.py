@@ -79,7 +79,12 @@ def filer(tmp_path):
 
 
 def test_signature_is_datasketchs_minhash():
+    for seed, num_perm in ((1, 128), (7, 16), (12345, 256)):  # the permutations, drawn without datasketch
+        reference = MinHash(num_perm=num_perm, seed=seed, scheme="affine32")
+        ours = Signer(DedupOptions(seed=seed, num_perm=num_perm, lsh_bands=8, lsh_rows=2)).permutations
+        assert ours.dtype == reference.permutations.dtype and np.array_equal(ours, reference.permutations)
     signer = Signer(DedupOptions())
+    assert np.array_equal(signer.fingerprint("").minhash, MinHash(num_perm=128, seed=1, scheme="affine32").hashvalues)
     fp = signer.fingerprint("\n".join(story(1)))
     reference = MinHash(num_perm=128, seed=1, hashfunc=int, scheme="affine32")
     reference.update_batch(fp.shingles.tolist())

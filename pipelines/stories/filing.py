@@ -8,7 +8,6 @@ relations only on the members (origin.py), so the stories never depend on arriva
 from __future__ import annotations
 
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -39,11 +38,7 @@ class Stories:
         self.store = store
         self.options = options
         self.tables = store.stories()
-        # Importing datasketch (and scipy with it) takes half a second: done on a thread from the start,
-        # it overlaps opening the index and the extraction workers' start instead of delaying the run.
-        starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="signer")
-        self._signer = starter.submit(Signer, options)
-        starter.shutdown(wait=False)  # the thread ends once the signer is built
+        self.signer = Signer(options)
         self.window = timedelta(days=options.window_days)
         self.counts = FilingCounts()
         self._check(rebuild)
@@ -86,9 +81,6 @@ class Stories:
                     self.tables.filed(url)
         return len(todo)
 
-    def signer(self) -> Signer:
-        return self._signer.result()
-
     def file(self, url: str) -> str | None:
         """(Re)file one article (or drop it, when it is no longer an article); returns its story_id."""
         with self.store.transaction():
@@ -107,7 +99,7 @@ class Stories:
             tables.drop_member(url)
             self._rearrange(before, old_stories={old_story} - {None})
             return None
-        fp = self.signer().fingerprint(article["text"])
+        fp = self.signer.fingerprint(article["text"])
         t = _utc(article["published"] or article["fetched_at"])
         sig_id = tables.put_signature(url, t, fp.text_hash, fp.minhash, fp.shingles)
         partners = self._partners(url, t, fp)

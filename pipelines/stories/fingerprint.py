@@ -3,8 +3,12 @@
 Words are runs of word characters after Unicode NFKC and case folding, so curly and straight quotes,
 dashes and other punctuation never change a shingle. A shingle's hash combines the xxh32 hashes of its
 words (each word hashed once, then the combination vectorised); the signature is exactly what
-`datasketch.MinHash(num_perm, seed, scheme="affine32")` gives for those shingle hashes (a test holds us
-to that), computed with the permutations built once.
+`datasketch.MinHash(num_perm, seed, scheme="affine32").update_batch` gives for those shingle hashes (tests
+hold us to that, permutations included), computed with the permutations built once.
+
+The permutations are drawn here with datasketch 2.0's own recipe rather than by importing datasketch:
+its package import pulls in scipy, half a second of CPU in every process that signs (the extraction
+workers and the main process), for two arrays of 128 numbers.
 """
 from __future__ import annotations
 
@@ -51,17 +55,32 @@ class Fingerprint:
         return len(self.shingles)
 
 
+def permutations(num_perm: int, seed: int) -> np.ndarray:
+    """uint32[2, num_perm]: the (a, b) of datasketch's affine32 permutations h -> a*h + b mod 2^32."""
+    gen = np.random.RandomState(seed)
+    a = gen.randint(0, 1 << 31, num_perm, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, num_perm, dtype=np.uint32)
+    return np.array([a, b])
+
+
+def fmix32(hv: np.ndarray) -> np.ndarray:
+    """The MurmurHash3 32-bit finalizer datasketch applies to each hash before permuting it."""
+    hv = hv ^ (hv >> np.uint32(16))
+    hv = hv * np.uint32(0x85EBCA6B)
+    hv = hv ^ (hv >> np.uint32(13))
+    hv = hv * np.uint32(0xC2B2AE35)
+    return hv ^ (hv >> np.uint32(16))
+
+
+_MAX32 = np.uint32(0xFFFFFFFF)
+
+
 class Signer:
     def __init__(self, options: DedupOptions):
-        from datasketch.minhash import MinHash, _fmix  # here, not at import: see Stories.signer
-
         self.options = options
-        self._fmix = _fmix
-        template = MinHash(num_perm=options.num_perm, seed=options.seed, scheme=options.scheme)
-        self.permutations = template.permutations
-        a, b = template.permutations
-        self._a, self._b = a.astype(np.uint32), b.astype(np.uint32)
-        self._empty = template.hashvalues.copy()
+        self.permutations = permutations(options.num_perm, options.seed)
+        self._a, self._b = self.permutations
+        self._empty = np.full(options.num_perm, _MAX32, dtype=np.uint32)
         self._word_hash: dict[str, int] = {}
 
     def fingerprint(self, text: str) -> Fingerprint:
@@ -79,5 +98,5 @@ class Signer:
         """The affine32 MinHash of uint32 shingle hashes (datasketch's update_batch, vectorised once)."""
         if not len(hv):
             return self._empty.copy()
-        mixed = self._fmix(hv.reshape(-1, 1), 32)
+        mixed = fmix32(hv.reshape(-1, 1))
         return (mixed * self._a + self._b).min(axis=0)
