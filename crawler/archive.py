@@ -24,20 +24,22 @@ class WarcArchive:
         self.bytes_written = 0
 
     def write(self, url: str, method: str, request_headers: list[tuple[str, str]], status: int, reason: str,
-              headers: list[tuple[str, str]], body: bytes) -> tuple[str, int, str]:
-        """Append a request and a response record; returns (file, response record offset, WARC-Date)."""
+              headers: list[tuple[str, str]], body: bytes) -> tuple[str, int, str, str]:
+        """Append a request and a response record; returns (file, response record offset, WARC-Date,
+        the body's SHA-1 in hex), the digest so that nothing hashes the body a second time."""
         self._open_for(len(body))
         date = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
         self._write("request", url, date, _http_head(f"{method} {url} HTTP/1.1", request_headers), b"")
         offset = self._out.tell()
-        self._write("response", url, date, _http_head(f"HTTP/1.1 {status} {reason}".strip(), headers), body)
+        digest = self._write("response", url, date, _http_head(f"HTTP/1.1 {status} {reason}".strip(), headers), body)
         self._out.flush()
         self.bytes_written = self._out.tell()
-        return str(self._path), offset, date
+        return str(self._path), offset, date, digest.hex()
 
-    def _write(self, kind: str, url: str, date: str, http_head: bytes, payload: bytes) -> None:
+    def _write(self, kind: str, url: str, date: str, http_head: bytes, payload: bytes) -> bytes:
         """One record as its own gzip member (so a reader can seek to any record's offset), with the
-        payload and block SHA-1 digests that warcio would write."""
+        payload and block SHA-1 digests that warcio would write; returns the payload's digest."""
+        payload_digest = hashlib.sha1(payload).digest()
         block = hashlib.sha1(http_head)
         block.update(payload)
         warc_head = (
@@ -46,12 +48,13 @@ class WarcArchive:
             f"WARC-Record-ID: <urn:uuid:{uuid.uuid4()}>\r\n"
             f"WARC-Target-URI: {url}\r\n"
             f"WARC-Date: {date}\r\n"
-            f"WARC-Payload-Digest: sha1:{_b32(hashlib.sha1(payload).digest())}\r\n"
+            f"WARC-Payload-Digest: sha1:{_b32(payload_digest)}\r\n"
             f"WARC-Block-Digest: sha1:{_b32(block.digest())}\r\n"
             f"Content-Type: application/http; msgtype={kind}\r\n"
             f"Content-Length: {len(http_head) + len(payload)}\r\n\r\n"
         ).encode("utf-8")
         self._out.write(igzip.compress(b"".join((warc_head, http_head, payload, b"\r\n\r\n")), self.gzip_level))
+        return payload_digest
 
     def _open_for(self, size: int) -> None:
         if self._out is not None and self._out.tell() + size > self.max_bytes:

@@ -40,9 +40,8 @@ class ArchiveMiddleware:
                        if k.lower() not in _HOP_HEADERS for v in vs]
             headers.append(("Content-Length", str(len(response.body))))
             req_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in request.headers.items() for v in vs]
-            path, offset, date = self.archive.write(response.url, request.method, req_headers, response.status, "",
-                                                    headers, response.body)
-            request.meta["archive"] = (path, offset, date)
+            request.meta["archive"] = self.archive.write(response.url, request.method, req_headers, response.status,
+                                                         "", headers, response.body)  # (path, offset, date, sha1)
             self.crawler.stats.set_value("wirecrawl/archive_bytes", self.archive.bytes_written)
         return response
 

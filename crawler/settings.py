@@ -41,6 +41,8 @@ SOURCES = "seeds/sources.toml"      # the outlet list (or -a sources=PATH)
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+CONCURRENT_ITEMS = 16               # Scrapy starts this many tasks for every response's output (default 100,
+                                    # ~5 % of the crawl's main-process time); an article page yields one item
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 COOKIES_ENABLED = False             # no cookies at all: nothing can follow a redirect to another host
@@ -50,6 +52,7 @@ DOWNLOAD_MAXSIZE = 20_000_000       # also bounds decompressed size (compression
 DOWNLOAD_WARNSIZE = 5_000_000
 DOWNLOAD_TIMEOUT = 30
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,  # off anyway (COOKIES_ENABLED): not even imported
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.StrictRobotsTxtMiddleware": 100,
     "crawler.middlewares.NoLocalSchemes": 110,
@@ -58,6 +61,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ArchiveMiddleware": 580,       # after decompression (590): what the spider sees
     "crawler.middlewares.RedirectArchiveMiddleware": 650,  # redirects, before the redirect middleware (600)
 }
+EXTENSIONS = {"scrapy.extensions.remote_control.RemoteControl": None}  # off by default; importing it costs aiohttp
 ITEM_PIPELINES = {
     "pipelines.items.ExtractPipeline": 100,
     "pipelines.items.StorePipeline": 200,

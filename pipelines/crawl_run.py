@@ -68,7 +68,7 @@ class CrawlRun:
         """Store a page's outcome (marking its URL as fetched) and file an article into its story."""
         result = self.store.save(outcome, page.ref, page.body_sha1, self.version, url_key=url_key)
         if result != "unchanged":
-            self.stories.file(page.fetched_url)
+            self.stories.file(page.fetched_url, outcome if isinstance(outcome, Article) else None)
         if isinstance(outcome, Article):
             self.counts.articles[result] += 1
         else:

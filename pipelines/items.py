@@ -19,9 +19,10 @@ class ExtractPipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        from crawler.options import extract_options, run_options  # settings enter at the edge
+        from crawler.options import dedup_options, extract_options, run_options  # settings enter at the edge
         run = run_options(crawler.settings)
-        return cls(ExtractionPool(run.workers, run.extract_timeout, extract_options(crawler.settings)))
+        return cls(ExtractionPool(run.workers, run.extract_timeout, extract_options(crawler.settings),
+                                  dedup_options(crawler.settings)))
 
     def open_spider(self) -> None:
         self.pool.__enter__()

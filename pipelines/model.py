@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 # Field order of an exported article (the public contract of `scrapy export`): what extraction gives,
 # then the article's place in its story.
@@ -31,10 +32,11 @@ class Page:
     fetched_at: str            # ISO 8601 UTC
     ref: RawRef
     status: int = 200
-    body_sha1: str = field(init=False, repr=False, compare=False)
+    body_sha1: str | None = field(default=None, repr=False, compare=False)  # given when already computed
 
-    def __post_init__(self) -> None:  # hashed once, where the bytes are read
-        object.__setattr__(self, "body_sha1", hashlib.sha1(self.body).hexdigest())
+    def __post_init__(self) -> None:  # hashed once, where the bytes are read (or archived)
+        if self.body_sha1 is None:
+            object.__setattr__(self, "body_sha1", hashlib.sha1(self.body).hexdigest())
 
 
 @dataclass
@@ -58,6 +60,10 @@ class Article:
     lines: list[str]           # cleaned body paragraphs, before the host's template lines are removed
     fetched_at: str
     removed: dict[str, int] = field(default_factory=dict)  # boilerplate lines removed, by rule
+    # Worked out in the extraction worker so the one main process need not (pipelines/workers.py):
+    # each line's template key, and the fingerprint of "\n".join(lines) (used when no template line goes).
+    line_keys: list[str] | None = field(default=None, compare=False, repr=False)
+    fingerprint: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -91,12 +91,12 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         stories.file_unfiled()  # what a killed run left, or everything after --rebuild-stories
-        with ExtractionPool(run.workers, run.extract_timeout, extract) as pool:
+        with ExtractionPool(run.workers, run.extract_timeout, extract, dedup) as pool:
             for page, outcome in pool.map_unordered(fresh_pages(), on_other):
                 counts.pages += 1
                 result = store.save(outcome, page.ref, page.body_sha1, version)
                 if result != "unchanged":
-                    stories.file(page.fetched_url)
+                    stories.file(page.fetched_url, outcome if isinstance(outcome, Article) else None)
                 if isinstance(outcome, Article):
                     counts.articles[result] += 1
                     for rule, n in outcome.removed.items():

@@ -1,5 +1,9 @@
 """The extraction process pool: CPU-bound work off the main process, with a per-page time limit
-that kills a stuck worker (pebble) instead of waiting on it forever."""
+that kills a stuck worker (pebble) instead of waiting on it forever.
+
+A worker also does the per-article work the main process would otherwise do alone: each line's
+template key and the MinHash fingerprint of the article's text. The main process, one for all
+workers, is what limits a crawl, so what it can be spared is worth moving."""
 from __future__ import annotations
 
 import multiprocessing
@@ -9,35 +13,49 @@ from typing import Callable, Iterator
 from pebble import ProcessExpired, ProcessPool
 
 from .model import Article, Page, Rejected
-from .options import ExtractOptions
+from .options import DedupOptions, ExtractOptions
 
 _TASKS_PER_WORKER = 500  # recycle workers so no library cache grows without bound
+
+
+_PRELOAD = ["pipelines.article", "pipelines.steps.templates", "pipelines.stories.fingerprint"]
+_signers: dict = {}
 
 
 def _warm_up() -> None:
     from . import article  # noqa: F401  (import the extractor once per worker, before its first page)
 
 
-def _process(page: Page, options: ExtractOptions) -> Article | Rejected:
+def _process(page: Page, options: ExtractOptions, dedup: DedupOptions | None = None) -> Article | Rejected:
     """Runs in a worker. Importing the extractor here keeps it (and trafilatura) out of the main process."""
     from .article import process_page
-    return process_page(page, options)
+
+    outcome = process_page(page, options)
+    if isinstance(outcome, Article) and dedup is not None:
+        from .steps.templates import line_keys
+        from .stories.fingerprint import Signer
+
+        signer = _signers.get(dedup) or _signers.setdefault(dedup, Signer(dedup))
+        outcome.line_keys = line_keys(outcome.lines)
+        outcome.fingerprint = signer.fingerprint("\n".join(outcome.lines))
+    return outcome
 
 
 class ExtractionPool:
     """Runs `process_page` for pages in worker processes; results come back as they finish."""
 
-    def __init__(self, workers: int, timeout: float, options: ExtractOptions):
+    def __init__(self, workers: int, timeout: float, options: ExtractOptions, dedup: DedupOptions | None = None):
         self.workers = workers
         self.timeout = timeout
         self.options = options
+        self.dedup = dedup   # given: workers fingerprint each article with these options
         self._pool: ProcessPool | None = None
 
     def __enter__(self) -> "ExtractionPool":
         context = multiprocessing.get_context("forkserver")
         # The fork server imports the extractor once and every worker forks from it ready to go; by default
         # it would import the main module instead (all of Scrapy, under `scrapy reprocess`).
-        context.set_forkserver_preload(["pipelines.article"])
+        context.set_forkserver_preload(_PRELOAD)
         self._pool = ProcessPool(max_workers=self.workers, max_tasks=_TASKS_PER_WORKER, initializer=_warm_up,
                                  context=context)
         return self
@@ -60,7 +78,7 @@ class ExtractionPool:
             if not isinstance(item, Page):
                 on_other(item)
                 continue
-            pending[self._pool.schedule(_process, (item, self.options), timeout=self.timeout)] = item
+            pending[self._pool.schedule(_process, (item, self.options, self.dedup), timeout=self.timeout)] = item
             if len(pending) >= limit:
                 yield from self._drain(pending)
         while pending:
@@ -69,7 +87,7 @@ class ExtractionPool:
     def submit(self, page: Page):
         """Schedule one page; the future's result goes through `outcome`."""
         assert self._pool is not None
-        return self._pool.schedule(_process, (page, self.options), timeout=self.timeout)
+        return self._pool.schedule(_process, (page, self.options, self.dedup), timeout=self.timeout)
 
     def _drain(self, pending: dict) -> Iterator[tuple[Page, Article | Rejected]]:
         done, _ = wait(list(pending), return_when=FIRST_COMPLETED)

@@ -1,6 +1,8 @@
 """The crawl's WARC writer: records that independent readers (fastwarc, warcio) parse, with digests that verify."""
 from __future__ import annotations
 
+import hashlib
+
 from fastwarc.warc import ArchiveIterator as FastIterator
 from warcio.archiveiterator import ArchiveIterator as WarcioIterator
 
@@ -31,6 +33,7 @@ def test_records_parse_and_their_digests_verify(tmp_path):
                 assert rec.verify_payload_digest()
                 assert rec.reader.read() == payload
     assert seen == ["request", "response"] * 2
+    assert [w[3] for w in written] == [hashlib.sha1(payload).hexdigest() for _, payload in pages]  # reused as body_sha1
     with open(path, "rb") as f:  # a second, independent reader agrees on every byte
         got = [(r.rec_headers.get_header("WARC-Target-URI"), r.content_stream().read())
                for r in WarcioIterator(f) if r.rec_type == "response"]

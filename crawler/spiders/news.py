@@ -165,11 +165,11 @@ class NewsSpider(scrapy.Spider):
                              meta={"source": source})
 
     def parse_article(self, response, key: str):
-        path, offset, date = response.meta["archive"]
+        path, offset, date, sha1 = response.meta["archive"]
         content_type = response.headers.get(b"Content-Type")
         yield {"page": Page(fetched_url=response.url, body=response.body,
                             content_type=content_type.decode("latin-1") if content_type else None,
-                            fetched_at=iso_utc(date), ref=RawRef(path, offset), status=response.status),
+                            fetched_at=iso_utc(date), ref=RawRef(path, offset), status=response.status, body_sha1=sha1),
                "url_key": key}
 
     def _article_failed(self, failure):

@@ -5,6 +5,7 @@ import json
 from dataclasses import dataclass, field
 
 from lxml import html as lxml_html
+from lxml.etree import XPath
 
 _ARTICLE_TYPES = {
     "newsarticle", "article", "reportagenewsarticle", "analysisnewsarticle", "blogposting",
@@ -122,9 +123,17 @@ def _canonical(tree) -> str | None:
     return None
 
 
+# A cheap XPath for candidates (string functions on every element's class cost 1.4 ms a page), the
+# exact class rule in Python: a "caption" class, or one containing "caption-text" or "image-caption".
+_CAPTIONS = XPath(".//figcaption | .//*[contains(@class, 'caption')]")
+
+
 def _figure_caption(tree) -> str | None:
-    for el in tree.xpath(".//figcaption | .//*[contains(concat(' ', normalize-space(@class), ' '), ' caption ')"
-                         " or contains(@class, 'caption-text') or contains(@class, 'image-caption')]"):
+    for el in _CAPTIONS(tree):
+        if el.tag != "figcaption":
+            cls = el.get("class") or ""
+            if "caption" not in cls.split() and "caption-text" not in cls and "image-caption" not in cls:
+                continue
         text = _text(el.text_content())
         if text and len(text.split()) >= 3:
             return text

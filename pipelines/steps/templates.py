@@ -16,15 +16,23 @@ def line_key(line: str) -> str:
     return hashlib.sha1(norm.encode()).hexdigest()[:16]
 
 
-def candidate_keys(lines: list[str]) -> set[str]:
-    return {line_key(line) for line in lines if len(line.split()) <= MAX_TEMPLATE_WORDS}
+def line_keys(lines: list[str]) -> list[str]:
+    return [line_key(line) for line in lines]
 
 
-def lead_key(lines: list[str]) -> str:
+def candidate_keys(lines: list[str], keys: list[str]) -> set[str]:
+    """The template candidates among `lines`, whose `line_keys` are `keys`."""
+    return {key for line, key in zip(lines, keys) if len(line.split()) <= MAX_TEMPLATE_WORDS}
+
+
+def lead_key(lines: list[str], keys: list[str]) -> str:
     """Identifies the story an article tells (its longest paragraph), so that revisions and
     duplicates of one article count as one when deciding what recurs across articles."""
-    return line_key(max(lines, key=len)) if lines else ""
+    return keys[max(range(len(lines)), key=lambda i: len(lines[i]))] if lines else ""
 
 
-def body_text(lines: list[str], template_keys: set[str]) -> str:
-    return "\n".join(line for line in lines if line_key(line) not in template_keys)
+def body_text(lines: list[str], template_keys: set[str], keys: list[str] | None = None) -> str:
+    if not template_keys:
+        return "\n".join(lines)
+    keys = keys or line_keys(lines)
+    return "\n".join(line for line, key in zip(lines, keys) if key not in template_keys)

@@ -147,10 +147,11 @@ class SQLiteStore:
 
     def _save_article(self, a: Article, ref: RawRef, body_sha1: str | None, version: str) -> str:
         template_keys = self._template_keys(a.host)
+        keys = a.line_keys if a.line_keys is not None and len(a.line_keys) == len(a.lines) else templates.line_keys(a.lines)
         row = (a.fetched_url, a.url, a.canonical_url, a.title, json.dumps(a.authors), a.published,
                a.modified, a.site_name, a.host, a.language, a.description, json.dumps(a.tags), a.image,
                a.image_caption, a.image_credit, a.wire_source, json.dumps(a.lines, ensure_ascii=False),
-               templates.body_text(a.lines, template_keys), a.fetched_at, ref.path, ref.offset, body_sha1, version)
+               templates.body_text(a.lines, template_keys, keys), a.fetched_at, ref.path, ref.offset, body_sha1, version)
         old = self.db.execute(f"SELECT {', '.join(_ARTICLE_COLUMNS)} FROM articles WHERE fetched_url=?",
                               (a.fetched_url,)).fetchone()
         existed = old is not None or self._delete_reject(a.fetched_url)
@@ -164,10 +165,10 @@ class SQLiteStore:
         self.db.execute("DELETE FROM host_lines WHERE fetched_url=?", (a.fetched_url,))
         if a.host:
             self.db.execute("INSERT OR IGNORE INTO dirty_hosts VALUES (?)", (a.host,))
-            lead = templates.lead_key(a.lines)
+            lead = templates.lead_key(a.lines, keys)
             self.db.executemany(
                 "INSERT INTO host_lines (host, line_hash, fetched_url, lead) VALUES (?, ?, ?, ?)",
-                [(a.host, key, a.fetched_url, lead) for key in sorted(templates.candidate_keys(a.lines))])
+                [(a.host, key, a.fetched_url, lead) for key in sorted(templates.candidate_keys(a.lines, keys))])
         return "updated" if existed else "new"
 
     def _save_reject(self, r: Rejected, ref: RawRef, body_sha1: str | None, version: str) -> str:

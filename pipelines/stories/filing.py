@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
+from ..model import Article
 from ..options import DedupOptions
 from .fingerprint import Signer
 from .index import WindowIndex, shift
@@ -81,14 +82,16 @@ class Stories:
                     self.tables.filed(url)
         return len(todo)
 
-    def file(self, url: str) -> str | None:
-        """(Re)file one article (or drop it, when it is no longer an article); returns its story_id."""
+    def file(self, url: str, extracted: Article | None = None) -> str | None:
+        """(Re)file one article (or drop it, when it is no longer an article); returns its story_id.
+        `extracted`, the article just stored, lends its worker-made fingerprint when that was made
+        from the text the store holds."""
         with self.store.transaction():
-            story = self._file(url)
+            story = self._file(url, extracted)
             self.tables.filed(url)
         return story
 
-    def _file(self, url: str) -> str | None:
+    def _file(self, url: str, extracted: Article | None = None) -> str | None:
         tables = self.tables
         article = tables.article(url)
         before = set(tables.neighbours(url))
@@ -99,7 +102,10 @@ class Stories:
             tables.drop_member(url)
             self._rearrange(before, old_stories={old_story} - {None})
             return None
-        fp = self.signer.fingerprint(article["text"])
+        if extracted is not None and extracted.fingerprint is not None and "\n".join(extracted.lines) == article["text"]:
+            fp = extracted.fingerprint
+        else:  # no fingerprint, or the host's template lines changed the text
+            fp = self.signer.fingerprint(article["text"])
         t = _utc(article["published"] or article["fetched_at"])
         sig_id = tables.put_signature(url, t, fp.text_hash, fp.minhash, fp.shingles)
         partners = self._partners(url, t, fp)
