@@ -41,7 +41,7 @@ SOURCES = "seeds/sources.toml"      # the outlet list (or -a sources=PATH)
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
-CONCURRENT_ITEMS = 16               # Scrapy starts this many tasks for every response's output (default 100,
+CONCURRENT_ITEMS = 4                # Scrapy starts this many tasks for each response's output (default 100,
                                     # ~5 % of the crawl's main-process time); an article page yields one item
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
@@ -54,6 +54,8 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,  # off anyway (COOKIES_ENABLED): not even imported
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.HeadMetaRefreshMiddleware": 579,  # as Scrapy's (580), after the archive sees the page
     "crawler.middlewares.StrictRobotsTxtMiddleware": 100,
     "crawler.middlewares.NoLocalSchemes": 110,
     "crawler.middlewares.ContactUserAgent": 120,

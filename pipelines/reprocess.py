@@ -12,7 +12,7 @@ from .progress import Progress
 from .sources import Skipped
 from .store import open_store
 from .stories import Stories
-from .workers import ExtractionPool
+from .workers import ExtractionPool, start_forkserver
 
 
 @dataclass
@@ -49,6 +49,8 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
         raise NothingToDo(f"no WARC or HTML files found in {', '.join(paths)}")
     if not paths and not rebuild_stories:
         raise NothingToDo("no input given")
+    if files:
+        start_forkserver()   # the extraction workers' imports overlap opening the store and the index
     store = open_store(run.store_uri)
     lock = None
     try:
