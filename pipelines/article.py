@@ -12,7 +12,7 @@ from .options import ExtractOptions
 from .steps import boilerplate, dates, people, wire
 from .steps.decode import NotHtml, decode
 from .steps.extract import extract_lines, parse
-from .steps.structured import Structured, read_structured
+from .steps.structured import Structured, read_structured, shown_standfirst
 
 _LOGIN = re.compile(r"\b(log ?in|sign ?in|subscribe to (continue|read)|create (a free )?account|"
                     r"consent|cookies? (settings|preferences)|verify you are (a )?human|access denied)\b", re.I)
@@ -33,7 +33,10 @@ def process_page(page: Page, options: ExtractOptions) -> Article | Rejected:
     meta = read_structured(tree)
     gate = _login_gate(tree, meta)
     listing = _looks_like_listing(tree, meta)
+    standfirst = shown_standfirst(tree, meta.description)
     lines = extract_lines(text, tree, meta.article_body, options)
+    if lines and standfirst and not _has_text(lines, standfirst):
+        lines = [standfirst] + lines
     if not lines:
         if gate:  # a login or consent page with no text at all
             return Rejected.not_article(page, "login_wall", f"{gate}, no body text")
@@ -123,6 +126,11 @@ def _absolute(link: str | None, base: str) -> str | None:
         return None
     link = urljoin(base, link.strip())
     return link if link.startswith(("http://", "https://", "file://")) else None
+
+
+def _has_text(lines: list[str], text: str) -> bool:
+    key = _squash(text)
+    return any(key in _squash(line) for line in lines)
 
 
 def _drop_headline(lines: list[str], title: str | None) -> list[str]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from lxml import html as lxml_html
@@ -137,6 +138,54 @@ def _figure_caption(tree) -> str | None:
         text = _text(el.text_content())
         if text and len(text.split()) >= 3:
             return text
+    return None
+
+
+_TEXT_WITH = XPath("//body//text()[contains(., $needle)]")
+_INLINE = {"a", "b", "strong", "em", "i", "span", "font", "mark", "small", "u", "q", "cite"}
+_WORD = re.compile(r"\w+")
+
+
+_DEK_CLASS = re.compile(r"sub-?head|\bdek\b|standfirst|summary|excerpt|strap|intro|lede|description", re.I)
+_H1 = XPath("//body//h1")
+
+
+def shown_standfirst(tree, description: str | None) -> str | None:
+    """The standfirst (dek) the page shows under its headline, which extraction tends to miss (it sits
+    outside the body's container) though it is the article's opening paragraph. Either the page's
+    declared summary (its description) shown as an element's whole text, or the element right after
+    the page's one <h1> when it is an h2 or its class says so (sub-headline, dek, standfirst, ...), of
+    5 to 80 words. Never text in a link (a teaser); a plain <p> after the headline is as often a
+    byline, a time line or a "listen to this article" widget."""
+    return _described(tree, description) or _after_headline(tree)
+
+
+def _after_headline(tree) -> str | None:
+    h1 = _H1(tree)
+    if len(h1) != 1:
+        return None
+    el = h1[0].getnext()
+    if el is None or not isinstance(el.tag, str) or el.tag == "a" or el.find(".//a") is not None:
+        return None
+    if el.tag != "h2" and not _DEK_CLASS.search(f"{el.get('class', '')} {el.get('id', '')}"):
+        return None
+    text = " ".join(el.text_content().split())
+    return text if 5 <= len(text.split()) <= 80 else None
+
+
+def _described(tree, description: str | None) -> str | None:
+    words = (description or "").split()
+    if len(words) < 5:
+        return None
+    target = _WORD.findall(description.casefold())
+    for node in _TEXT_WITH(tree, needle=" ".join(words[:4])):
+        el = node.getparent()
+        while el is not None and el.tag in _INLINE and el.getparent() is not None:
+            el = el.getparent()
+        if el is None or any(a.tag == "a" for a in el.iterancestors()) or el.tag == "a":
+            continue
+        if _WORD.findall(el.text_content().casefold()) == target:
+            return " ".join(el.text_content().split())
     return None
 
 

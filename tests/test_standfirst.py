@@ -1,0 +1,51 @@
+"""The standfirst (dek) a page shows under its headline opens the article's text; look-alikes do not."""
+from __future__ import annotations
+
+from pipelines.article import process_page
+from pipelines.model import Article, Page, RawRef
+from pipelines.options import ExtractOptions
+from tests.pages import PARAGRAPHS
+
+DEK = "Lawmakers approved $42 billion for rural internet after months of talks between the parties"
+TITLE = "Senate passes rural broadband bill"
+
+
+def page(after_headline: str, description: str | None = None, header_only: bool = False) -> str:
+    meta = f'<meta property="og:description" content="{description}">' if description else ""
+    body = "\n".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    header = f"<header><h1>{TITLE}</h1>{after_headline}</header>"
+    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{TITLE}</title>
+<meta property="og:type" content="article">{meta}</head>
+<body><main>{header}<article><div class="story-body">{body}</div></article></main></body></html>"""
+
+
+def text_of(html: str) -> list[str]:
+    article = process_page(Page("https://news.example/a", html.encode(), "text/html", "2025-03-05T00:00:00+00:00",
+                                RawRef("x")), ExtractOptions())
+    assert isinstance(article, Article), article
+    return article.lines
+
+
+def test_a_subheadline_under_the_headline_opens_the_text():
+    for after in (f"<h2>{DEK}</h2>", f'<p class="page-subheadline">{DEK}</p>', f'<div class="standfirst"><p>{DEK}</p></div>'):
+        lines = text_of(page(after))
+        assert lines[0] == DEK and lines[1:] == PARAGRAPHS, after
+
+
+def test_the_declared_summary_shown_on_the_page_opens_the_text():
+    shown = f'<div class="meta"><span>Politics</span></div><div data-name="x"><p>{DEK}</p></div>'
+    lines = text_of(page(shown, description=DEK))
+    assert lines[0] == DEK and lines[1:] == PARAGRAPHS
+    assert text_of(page("", description=DEK)) == PARAGRAPHS   # declared but not shown: not body text
+
+
+def test_look_alikes_stay_out():
+    for after in (f'<h2><a href="/other">{DEK}</a></h2>',              # a teaser link to another story
+                  f"<p>{DEK}</p>",                                      # a plain paragraph after the headline
+                  '<h2 class="dek">Politics and policy</h2>'):          # too short to be a standfirst
+        assert text_of(page(after)) == PARAGRAPHS, after
+    assert DEK not in text_of(page(f'<div><a href="/x"><p>{DEK}</p></a></div>', description=DEK))
+
+
+def test_a_standfirst_already_in_the_body_is_not_repeated():
+    assert text_of(page(f"<h2>{PARAGRAPHS[0]}</h2>")) == PARAGRAPHS
