@@ -66,9 +66,10 @@ class CrawlRun:
 
     def file(self, page: Page, outcome: Article | Rejected, url_key: str) -> str:
         """Store a page's outcome (marking its URL as fetched) and file an article into its story."""
-        result = self.store.save(outcome, page.ref, page.body_sha1, self.version, url_key=url_key)
-        if result != "unchanged":
-            self.stories.file(page.fetched_url, outcome if isinstance(outcome, Article) else None)
+        with self.store.transaction():   # the page's row and its story, together (one commit, not two)
+            result = self.store.save(outcome, page.ref, page.body_sha1, self.version, url_key=url_key)
+            if result != "unchanged":
+                self.stories.file(page.fetched_url, outcome if isinstance(outcome, Article) else None)
         if isinstance(outcome, Article):
             self.counts.articles[result] += 1
         else:

@@ -96,9 +96,10 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
         with ExtractionPool(run.workers, run.extract_timeout, extract, dedup) as pool:
             for page, outcome in pool.map_unordered(fresh_pages(), on_other):
                 counts.pages += 1
-                result = store.save(outcome, page.ref, page.body_sha1, version)
-                if result != "unchanged":
-                    stories.file(page.fetched_url, outcome if isinstance(outcome, Article) else None)
+                with store.transaction():   # the page's row and its story, together (one commit, not two)
+                    result = store.save(outcome, page.ref, page.body_sha1, version)
+                    if result != "unchanged":
+                        stories.file(page.fetched_url, outcome if isinstance(outcome, Article) else None)
                 if isinstance(outcome, Article):
                     counts.articles[result] += 1
                     for rule, n in outcome.removed.items():

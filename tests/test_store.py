@@ -4,8 +4,11 @@ from __future__ import annotations
 import csv
 import json
 
+import pytest
 from conftest import SEED_PAGES
 from pages import PARAGRAPHS, article_html, write_warc
+
+from pipelines.store import open_store
 
 STORIES = [
     ["Officials in Ohio said a chemical plant fire had been contained after burning for nearly two days and forcing hundreds to evacuate.",
@@ -113,3 +116,18 @@ def test_an_export_that_cannot_be_written_says_so(wirecrawl, tmp_path):
     (tmp_path / "a-file").write_text("")
     proc = wirecrawl.run("export", "--store", wirecrawl.store, "-o", str(tmp_path / "a-file" / "out.jsonl"), check=False)
     assert proc.returncode == 2 and proc.stderr.startswith("export:") and "Traceback" not in proc.stderr
+
+
+def test_a_transaction_inside_another_commits_or_rolls_back_with_it(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 's.sqlite'}")
+    count = lambda: store.db.execute("SELECT COUNT(*) FROM fetch_state").fetchone()[0]  # noqa: E731
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            store.set_fetch_state("https://a.example/feed", '"e1"', None)   # its own transaction, joined
+            raise RuntimeError("the page's filing failed")
+    assert count() == 0                      # the inner write went with the outer rollback
+    with store.transaction():
+        store.set_fetch_state("https://a.example/feed", '"e1"', None)
+        store.set_fetch_state("https://b.example/feed", '"e2"', None)
+    assert count() == 2 and not store.db.in_transaction
+    store.close()

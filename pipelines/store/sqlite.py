@@ -74,8 +74,12 @@ class SQLiteStore:
 
     @contextmanager
     def transaction(self):
-        """One write transaction: committed whole, or rolled back whole (a write error is a StoreError)."""
+        """One write transaction: committed whole, or rolled back whole (a write error is a StoreError).
+        Inside another, it is part of that one, which commits or rolls back the whole."""
         db = self.db
+        if db.in_transaction:
+            yield db
+            return
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db
