@@ -12,7 +12,7 @@ from .options import ExtractOptions
 from .steps import boilerplate, dates, people, wire
 from .steps.decode import NotHtml, decode
 from .steps.extract import extract_lines, parse
-from .steps.structured import Structured, read_structured, shown_standfirst
+from .steps.structured import Structured, read_structured, shown_standfirst, summary_points
 
 _LOGIN = re.compile(r"\b(log ?in|sign ?in|subscribe to (continue|read)|create (a free )?account|"
                     r"consent|cookies? (settings|preferences)|verify you are (a )?human|access denied)\b", re.I)
@@ -33,10 +33,10 @@ def process_page(page: Page, options: ExtractOptions) -> Article | Rejected:
     meta = read_structured(tree)
     gate = _login_gate(tree, meta)
     listing = _looks_like_listing(tree, meta)
-    standfirst = shown_standfirst(tree, meta.description)
+    opening = [shown_standfirst(tree, meta.description)] + summary_points(tree)
     lines = extract_lines(text, tree, meta.article_body, options)
-    if lines and standfirst and not _has_text(lines, standfirst):
-        lines = [standfirst] + lines
+    if lines:  # what the article opens with and extraction missed: its standfirst, its summary bullets
+        lines = [x for x in opening if x and not _has_text(lines, x)] + lines
     if not lines:
         if gate:  # a login or consent page with no text at all
             return Rejected.not_article(page, "login_wall", f"{gate}, no body text")

@@ -189,6 +189,29 @@ def _described(tree, description: str | None) -> str | None:
     return None
 
 
+_LOWER = "translate(normalize-space(.), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+_POINTS_HEADINGS = ("key points", "key takeaways", "takeaways", "highlights", "in brief", "at a glance",
+                    "what to know", "the big picture")
+_POINTS_HEAD = XPath("//body//text()[" + " or ".join(f"{_LOWER} = '{h}'" for h in _POINTS_HEADINGS) + "]")
+
+
+def summary_points(tree) -> list[str]:
+    """The summary bullets an article opens with ("Key Points", "Key takeaways", ...): the 2 to 6 items,
+    of 6 to 80 words each, of the list right after such a heading. Not a menu of links."""
+    for node in _POINTS_HEAD(tree):
+        heading = node.getparent()
+        if heading is None or heading.tag == "a" or any(a.tag in ("a", "nav") for a in heading.iterancestors()):
+            continue
+        following = heading.getnext()
+        if following is None or not isinstance(following.tag, str):
+            continue
+        items = [" ".join(li.text_content().split()) for li in following.iter("li")]
+        links = sum(len(" ".join(a.text_content().split())) for a in following.iter("a"))
+        if 2 <= len(items) <= 6 and all(6 <= len(i.split()) <= 80 for i in items) and links < sum(map(len, items)) / 2:
+            return items
+    return []
+
+
 def _time_element(tree) -> str | None:
     for el in tree.iterfind(".//time"):
         if el.get("datetime"):

@@ -1,4 +1,5 @@
-"""The standfirst (dek) a page shows under its headline opens the article's text; look-alikes do not."""
+"""What an article opens with and extraction tends to miss, its standfirst (dek) and its summary bullets,
+opens its text; look-alikes (teaser links, menus, plain paragraphs) do not."""
 from __future__ import annotations
 
 from pipelines.article import process_page
@@ -49,3 +50,25 @@ def test_look_alikes_stay_out():
 
 def test_a_standfirst_already_in_the_body_is_not_repeated():
     assert text_of(page(f"<h2>{PARAGRAPHS[0]}</h2>")) == PARAGRAPHS
+
+
+POINTS = ["The Senate approved $42 billion in grants for rural internet access on Tuesday",
+          "States must put communities where fewer than half of homes are connected first",
+          "The bill now goes to the House, where its prospects are uncertain"]
+
+
+def bullets(heading: str, items: list[str], link: bool = False) -> str:
+    lis = "".join(f"<li>{'<a href=/x>' if link else ''}{i}{'</a>' if link else ''}</li>" for i in items)
+    return f'<div class="key-points"><div class="header">{heading}</div><div class="list"><ul>{lis}</ul></div></div>'
+
+
+def test_summary_bullets_open_the_text_after_the_standfirst():
+    lines = text_of(page(f"<h2>{DEK}</h2>" + bullets("Key Points", POINTS)))
+    assert lines == [DEK, *POINTS, *PARAGRAPHS]
+    assert text_of(page(bullets("KEY TAKEAWAYS", POINTS)))[:3] == POINTS
+
+
+def test_menus_and_short_lists_are_not_summary_bullets():
+    assert text_of(page(bullets("Highlights", POINTS, link=True))) == PARAGRAPHS            # links to other stories
+    assert text_of(page(bullets("Key Points", ["Politics", "Business and markets"]))) == PARAGRAPHS  # too short
+    assert text_of(page(bullets("More from us", POINTS))) == PARAGRAPHS                     # not a summary heading
