@@ -41,9 +41,10 @@ def process_page(page: Page, options: ExtractOptions) -> Article | Rejected:
         if gate:  # a login or consent page with no text at all
             return Rejected.not_article(page, "login_wall", f"{gate}, no body text")
         return Rejected.not_article(page, "section_page" if listing else "no_body", "no body text found")
+    lines = _with_entry_headlines(lines, meta.live_updates)
     cleaned = boilerplate.strip_boilerplate(lines)
     title = clean_title(meta.title or meta.html_title, meta.site_name, page.fetched_url)
-    body = _drop_headline(cleaned.lines, title)
+    body = _drop_headline(cleaned.lines, [title, *meta.shown_titles])
     words = sum(len(line.split()) for line in body)
     if gate and words < 150:
         return Rejected.not_article(page, "login_wall", gate)
@@ -128,13 +129,29 @@ def _absolute(link: str | None, base: str) -> str | None:
     return link if link.startswith(("http://", "https://", "file://")) else None
 
 
+def _with_entry_headlines(lines: list[str], updates: list[tuple[str, str]]) -> list[str]:
+    """A live blog's entries with their headlines ("84 minutes: Luton 2 Villa 2"), which extraction drops
+    as headings: each goes before the line its entry's text starts with, as the page shows it."""
+    if not updates:
+        return lines
+    starts = {_squash(line)[:60]: i for i, line in reversed(list(enumerate(lines))) if len(_squash(line)) >= 20}
+    before: dict[int, str] = {}
+    for headline, body in updates:
+        i = starts.get(_squash(body)[:60])
+        if i is not None and i not in before and not _has_text(lines[max(0, i - 1):i + 1], headline):
+            before[i] = headline
+    return [x for i, line in enumerate(lines) for x in ([before[i]] if i in before else []) + [line]]
+
+
 def _has_text(lines: list[str], text: str) -> bool:
     key = _squash(text)
     return any(key in _squash(line) for line in lines)
 
 
-def _drop_headline(lines: list[str], title: str | None) -> list[str]:
-    if lines and title and _squash(lines[0]) == _squash(title):
+def _drop_headline(lines: list[str], titles: list[str | None]) -> list[str]:
+    """Without a first line that is the headline: the declared title, or the <h1> the page shows (which
+    may be another wording than og:title)."""
+    if lines and any(t and _squash(lines[0]) == _squash(t) for t in titles):
         return lines[1:]
     return lines
 

@@ -2,6 +2,8 @@
 opens its text; look-alikes (teaser links, menus, plain paragraphs) do not."""
 from __future__ import annotations
 
+import json
+
 from pipelines.article import process_page
 from pipelines.model import Article, Page, RawRef
 from pipelines.options import ExtractOptions
@@ -72,3 +74,32 @@ def test_menus_and_short_lists_are_not_summary_bullets():
     assert text_of(page(bullets("Highlights", POINTS, link=True))) == PARAGRAPHS            # links to other stories
     assert text_of(page(bullets("Key Points", ["Politics", "Business and markets"]))) == PARAGRAPHS  # too short
     assert text_of(page(bullets("More from us", POINTS))) == PARAGRAPHS                     # not a summary heading
+
+
+def test_the_headline_as_shown_is_not_body_text_even_when_the_declared_title_differs():
+    html = page("").replace(f"<title>{TITLE}</title>", "<title>Rural broadband: what the bill does</title>")
+    html = html.replace('<div class="story-body">', f'<div class="story-body"><p>{TITLE}</p>')
+    assert text_of(html) == PARAGRAPHS
+
+
+ENTRIES = [("GOAL! Villa lead through Watkins", "Ollie Watkins turned in the cross at the near post after a flowing move down the left."),
+           ("Half-time: Luton 0 Villa 1", "The visitors have had the better of a scrappy first half at Kenilworth Road tonight.")]
+
+
+def live_blog(with_headings_in_ld: bool = True) -> str:
+    updates = [{"@type": "BlogPosting", "articleBody": body, **({"headline": h} if with_headings_in_ld else {})}
+               for h, body in ENTRIES]
+    ld = json.dumps({"@context": "https://schema.org", "@type": "LiveBlogPosting", "headline": TITLE,
+                     "liveBlogUpdate": updates})
+    entries = "".join(f'<article class="live-post"><header><time>19:02</time><h2>{h}</h2></header>'   # extraction
+                      f'<div class="live-post__body"><p>{b}</p></div></article>' for h, b in ENTRIES)  # drops these h2
+
+    return page("").replace("</head>", f'<script type="application/ld+json">{ld}</script></head>').replace(
+        '<div class="story-body">', f'<div class="story-body">{entries}')
+
+
+def test_a_live_blogs_entries_keep_their_headlines_in_place():
+    lines = text_of(live_blog())
+    assert lines[:4] == [ENTRIES[0][0], ENTRIES[0][1], ENTRIES[1][0], ENTRIES[1][1]]
+    assert lines.count(ENTRIES[0][0]) == 1 and lines[4:] == PARAGRAPHS
+    assert not any(h in text_of(live_blog(with_headings_in_ld=False)) for h, _ in ENTRIES)  # only what the page declares

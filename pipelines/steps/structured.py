@@ -21,6 +21,7 @@ class Structured:
     """What the page's markup declares; every field may be missing."""
     title: str | None = None
     html_title: str | None = None
+    shown_titles: list[str] = field(default_factory=list)   # the <h1> texts: the headline as the page shows it
     site_name: str | None = None
     canonical_url: str | None = None
     authors: list[str] = field(default_factory=list)
@@ -33,6 +34,7 @@ class Structured:
     figure_caption: str | None = None   # the first visible photo caption (figcaption or .caption)
     language: str | None = None
     article_body: str | None = None
+    live_updates: list[tuple[str, str]] = field(default_factory=list)  # a live blog's (headline, body) entries
     is_article: bool = False        # JSON-LD article type or og:type article
     is_listing: bool = False        # JSON-LD collection / list / search page
 
@@ -43,6 +45,7 @@ def read_structured(tree: lxml_html.HtmlElement) -> Structured:
     ld = _jsonld_article(tree, s)
     s.title = _text(ld.get("headline")) or meta.get("og:title") or meta.get("twitter:title")
     s.html_title = _text(tree.findtext(".//title"))
+    s.shown_titles = [t for t in (_text(h.text_content()) for h in _H1(tree)[:3]) if t]
     s.site_name = meta.get("og:site_name") or _name(ld.get("publisher")) or meta.get("application-name")
     s.canonical_url = _canonical(tree) or meta.get("og:url")
     s.authors = [n for n in (_name(a) for a in _as_list(ld.get("author"))) if n] or [
@@ -62,7 +65,9 @@ def read_structured(tree: lxml_html.HtmlElement) -> Structured:
     s.image_caption = _text(image[0].get("caption")) if image and isinstance(image[0], dict) else None
     s.figure_caption = _figure_caption(tree)
     s.language = _text(ld.get("inLanguage")) or tree.get("lang") or meta.get("og:locale")
-    bodies = [ld.get("articleBody")] + [u.get("articleBody") for u in _as_list(ld.get("liveBlogUpdate")) if isinstance(u, dict)]
+    updates = [u for u in _as_list(ld.get("liveBlogUpdate")) if isinstance(u, dict)]
+    s.live_updates = [(h, b) for h, b in ((_text(u.get("headline")), _text(u.get("articleBody"))) for u in updates) if h and b]
+    bodies = [ld.get("articleBody")] + [u.get("articleBody") for u in updates]
     s.article_body = "\n".join(b for b in bodies if isinstance(b, str) and b.strip()) or None
     s.is_article = s.is_article or (meta.get("og:type") or "").lower() == "article"
     return s
@@ -153,7 +158,8 @@ _H1 = XPath("//body//h1")
 def shown_standfirst(tree, description: str | None) -> str | None:
     """The standfirst (dek) the page shows under its headline, which extraction tends to miss (it sits
     outside the body's container) though it is the article's opening paragraph. Either the page's
-    declared summary (its description) shown as an element's whole text, or the element right after
+    declared summary (its description) shown as an element's whole text (after a kicker of up to three
+    words, or cut short for display after ten words or more), or the element right after
     the page's one <h1> when it is an h2 or its class says so (sub-headline, dek, standfirst, ...), of
     5 to 80 words. Never text in a link (a teaser); a plain <p> after the headline is as often a
     byline, a time line or a "listen to this article" widget."""
@@ -180,12 +186,17 @@ def _described(tree, description: str | None) -> str | None:
     target = _WORD.findall(description.casefold())
     for node in _TEXT_WITH(tree, needle=" ".join(words[:4])):
         el = node.getparent()
+        if node.is_tail and el is not None:   # text after a child (a <br>) belongs to the child's parent
+            el = el.getparent()
         while el is not None and el.tag in _INLINE and el.getparent() is not None:
             el = el.getparent()
         if el is None or any(a.tag == "a" for a in el.iterancestors()) or el.tag == "a":
             continue
-        if _WORD.findall(el.text_content().casefold()) == target:
-            return " ".join(el.text_content().split())
+        shown = _WORD.findall(el.text_content().casefold())
+        if shown[-len(target):] == target and len(shown) - len(target) <= 3:   # as declared, or after a kicker
+            return " ".join(el.text_content().split())                        # ("(Outside Music)Recorded ...")
+        if len(shown) >= 10 and target[:len(shown)] == shown:   # cut short for display: the whole of it
+            return " ".join(words)
     return None
 
 
