@@ -121,3 +121,10 @@ def test_author_bio_at_the_end_goes():
 def _story() -> str:
     return ("LOS ANGELES (AP) — City officials on Tuesday approved a plan to expand bus service across the "
             "region, a move they said would cut commute times for tens of thousands of riders.")
+
+
+def test_the_copyright_shortcut_decides_as_the_full_pattern_does():
+    # letters that IGNORECASE matches to ASCII ones but lower() does not turn into them (ı, İ, ſ, K)
+    for line in ("Copyr\u0131ght 2025 The Associated Press", "ALL R\u0130GHTS RESERVED.", "Reprints & Permi\u017f\u017fions",
+                 "Our Standards: The Thomson Reuters Trust Principles.", "The reprint ran in 1999 under a new title."):
+        assert boilerplate.is_copyright(line) == bool(boilerplate._COPYRIGHT.search(line)), line

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from . import dates, people, wire
 
 _I = re.IGNORECASE
 
 
+@lru_cache(maxsize=64)   # every rule asks about the same line in turn: it is split once
 def _words(line: str) -> int:
     return len(line.split())
 
@@ -135,8 +137,20 @@ _COPYRIGHT = re.compile(
     r"|^(our|editorial) standards\b|^order a reprint of this (story|article)|^reprints? (&|and) permissions$", _I)
 
 
+# Words one of which any _COPYRIGHT match contains: without one, the (slow, unanchored) search is skipped.
+# Lower-casing equals the pattern's IGNORECASE except for four letters that also match ASCII ones.
+_COPYRIGHT_WORDS = ("©", "(c)", "copyright", "all rights reserved", "may not be", "for your personal", "standards",
+                    "reprint")
+_ODD_CASE = re.compile("[\u0130\u0131\u017f\u212a]")   # İ ı ſ K
+
+
 def is_copyright(line: str) -> bool:
-    return _words(line) <= 70 and bool(_COPYRIGHT.search(line))
+    if _words(line) > 70:
+        return False
+    low = line.lower()
+    if not any(w in low for w in _COPYRIGHT_WORDS) and not _ODD_CASE.search(line):
+        return False
+    return bool(_COPYRIGHT.search(line))
 
 
 _CONTRIBUTED = re.compile(r"\b(contributed|contributing)( reporting| to reporting)?( to| for) this (report|story|article|piece)\W*$"

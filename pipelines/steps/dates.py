@@ -24,6 +24,8 @@ _TOKEN = re.compile(r"[A-Za-z.]+|\d{1,4}(?::\d{2})?(?:st|nd|rd|th)?|[^\sA-Za-z\d
 
 def is_date_line(line: str) -> bool:
     """A line that is only a date and time (a time line such as '2:01 PM – Sunday, February 9, 2025')."""
+    if len(line.split()) > 24:   # every word holds a token at least: more than 24, and no need to tokenise
+        return False
     tokens = _TOKEN.findall(line)
     if not 2 <= len(tokens) <= 24:
         return False
