@@ -13,6 +13,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 _next_ip = iter(range(2, 250))
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's listen backlog is 5: a crawler opening 8 connections at once to one host lost SYNs to
+    # it and waited out the kernel's 1 s retransmit, a stall that was the test server's, not the crawler's.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class Outlet:
     """One host (its own 127.0.0.x address): path -> handler(request) returning (status, headers, body).
     Counts every request."""
@@ -21,8 +28,7 @@ class Outlet:
         self.routes: dict = {}
         self.hits: dict[str, int] = {}
         ip = f"127.0.0.{next(_next_ip)}"
-        self.server = ThreadingHTTPServer((ip, 0), self._handler())
-        self.server.daemon_threads = True
+        self.server = _Server((ip, 0), self._handler())
         self.base = f"http://{ip}:{self.server.server_port}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
