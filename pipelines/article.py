@@ -9,10 +9,10 @@ from urllib.parse import urljoin, urlsplit
 
 from .model import Article, Page, Rejected
 from .options import ExtractOptions
-from .steps import boilerplate, dates, people, wire
+from .steps import boilerplate, dates, opening, people, wire
 from .steps.decode import NotHtml, decode
 from .steps.extract import extract_lines, parse
-from .steps.structured import Structured, read_structured, shown_standfirst, summary_points
+from .steps.structured import Structured, read_structured
 
 _LOGIN = re.compile(r"\b(log ?in|sign ?in|subscribe to (continue|read)|create (a free )?account|"
                     r"consent|cookies? (settings|preferences)|verify you are (a )?human|access denied)\b", re.I)
@@ -33,15 +33,15 @@ def process_page(page: Page, options: ExtractOptions) -> Article | Rejected:
     meta = read_structured(tree)
     gate = _login_gate(tree, meta)
     listing = _looks_like_listing(tree, meta)
-    opening = [shown_standfirst(tree, meta.description)] + summary_points(tree)
+    opens_with = [opening.shown_standfirst(tree, meta.description)] + opening.summary_points(tree)
     lines = extract_lines(text, tree, meta.article_body, options)
     if lines:  # what the article opens with and extraction missed: its standfirst, its summary bullets
-        lines = [x for x in opening if x and not _has_text(lines, x)] + lines
+        lines = [x for x in opens_with if x and not opening.has_text(lines, x)] + lines
     if not lines:
         if gate:  # a login or consent page with no text at all
             return Rejected.not_article(page, "login_wall", f"{gate}, no body text")
         return Rejected.not_article(page, "section_page" if listing else "no_body", "no body text found")
-    lines = _with_entry_headlines(lines, meta.live_updates)
+    lines = opening.with_entry_headlines(lines, meta.live_updates)
     cleaned = boilerplate.strip_boilerplate(lines)
     title = clean_title(meta.title or meta.html_title, meta.site_name, page.fetched_url)
     body = _drop_headline(cleaned.lines, [title, *meta.shown_titles])
@@ -127,25 +127,6 @@ def _absolute(link: str | None, base: str) -> str | None:
         return None
     link = urljoin(base, link.strip())
     return link if link.startswith(("http://", "https://", "file://")) else None
-
-
-def _with_entry_headlines(lines: list[str], updates: list[tuple[str, str]]) -> list[str]:
-    """A live blog's entries with their headlines ("84 minutes: Luton 2 Villa 2"), which extraction drops
-    as headings: each goes before the line its entry's text starts with, as the page shows it."""
-    if not updates:
-        return lines
-    starts = {_squash(line)[:60]: i for i, line in reversed(list(enumerate(lines))) if len(_squash(line)) >= 20}
-    before: dict[int, str] = {}
-    for headline, body in updates:
-        i = starts.get(_squash(body)[:60])
-        if i is not None and i not in before and not _has_text(lines[max(0, i - 1):i + 1], headline):
-            before[i] = headline
-    return [x for i, line in enumerate(lines) for x in ([before[i]] if i in before else []) + [line]]
-
-
-def _has_text(lines: list[str], text: str) -> bool:
-    key = _squash(text)
-    return any(key in _squash(line) for line in lines)
 
 
 def _drop_headline(lines: list[str], titles: list[str | None]) -> list[str]:
