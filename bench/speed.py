@@ -1,6 +1,7 @@
 """Speed: `scrapy reprocess` (extract, clean, store) against trafilatura's own CLI doing extraction alone
 (`trafilatura --input-dir --parallel N`), alternated in one run on the same folder of pages; 1 against 2
-workers; and resident memory over a run of 5,000 pages.
+workers; and resident memory over a run of 5,000 pages (the same pages many times), with the CLI timed once
+on that large folder too.
 
     python bench/speed.py [../shared/bench] [--rounds 3] [--memory-pages 5000]
 """
@@ -104,6 +105,9 @@ def main() -> None:
             q = max(1, len(rss) // 4)
             print(f"memory over {n} pages ({seconds:.0f} s, 2 workers, main + workers): first quarter max "
                   f"{max(rss[:q]):.0f} MB, last quarter max {max(rss[-q:]):.0f} MB, overall max {max(rss):.0f} MB")
+            cli = time_trafilatura(tmp / "many", 2)  # the same large folder (each page `copies` times): one run each
+            print(f"  same {n} pages, trafilatura CLI 2 processes {cli:.0f} s: ratio reprocess / CLI {seconds / cli:.2f} "
+                  f"(every story {copies}x larger, so filing and the end-of-run template refile weigh more)")
             tenth = max(1, len(rss) // 10)
             print("  max per tenth of the run (MB):", ", ".join(f"{max(rss[i:i + tenth]):.0f}" for i in range(0, len(rss), tenth)))
     finally:
