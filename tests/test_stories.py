@@ -193,6 +193,32 @@ def test_stories_do_not_depend_on_arrival_order(tmp_path):
     assert len(results[0][1]) == 12                          # 6 syndicated stories + 6 distinct ones
 
 
+def test_filing_in_batches_gives_the_stories_filing_one_by_one_gives(tmp_path):
+    """file_unfiled links a whole batch first and re-arranges each touched story once: the stories, origins,
+    relations and similarities are those of filing the same articles one at a time, after a first filing,
+    after re-filing every article of the same stories at once, and after a rebuild from nothing."""
+    corpus = _corpus()
+    one_by_one = Filer(tmp_path / "a.sqlite").add(*corpus)
+    expected = one_by_one.rows()
+    one_by_one.close()
+    batched = Filer(tmp_path / "b.sqlite")
+    for a in corpus:
+        batched.store.save(a, RawRef("x"), "sha", "v")
+    assert batched.stories.file_unfiled() == len(corpus)
+    assert batched.rows() == expected
+    batched.check_stories_are_link_components()
+    with batched.store.transaction():   # every member of every story changed at once (a learned template)
+        batched.stories.tables.mark_all_unfiled()
+    assert batched.stories.file_unfiled() == len(corpus)
+    assert batched.rows() == expected
+    batched.close()
+    rebuilt = Filer(tmp_path / "b.sqlite", rebuild=True)
+    assert rebuilt.rows() == {} and rebuilt.stories.file_unfiled() == len(corpus)
+    assert rebuilt.rows() == expected
+    rebuilt.check_stories_are_link_components()
+    rebuilt.close()
+
+
 def test_a_second_run_links_new_copies_to_stories_of_the_first(tmp_path):
     wire = story(7)
     f = Filer(tmp_path / "s.sqlite").add(article(AP + "7", wire, T0))
@@ -281,24 +307,26 @@ def test_order_independence_holds_across_many_windows_with_late_arrivals(tmp_pat
     assert rows["https://c.example/3"][0] != rows[f"{AP}3"][0]
 
 
-def test_a_failed_filing_leaves_nothing_behind(filer, monkeypatch):
-    """Filing that fails half-way through a batch is rolled back whole, in the store and in what the process
-    remembers: the signature ids it had taken go to the next articles, and nothing answers for the failed ones."""
+@pytest.mark.parametrize("step,nth", [("_link", 3), ("_rearrange", 1)])
+def test_a_failed_filing_leaves_nothing_behind(filer, monkeypatch, step, nth):
+    """Filing that fails in a batch (half-way through linking its articles, or re-arranging their stories
+    once all are linked) is rolled back whole, in the store and in what the process remembers: the
+    signature ids it had taken go to the next articles, and nothing answers for the failed ones."""
     filer.add(article(AP + "x", story(41), at(0)))
     failed = [article(f"https://www.one.example/{k}", story(42 + k), at(1 + k)) for k in range(3)]
     for a in failed:
         filer.store.save(a, RawRef("x"), "sha", "v")
-    real, calls = filer.stories._rearrange, []
+    real, calls = getattr(filer.stories, step), []
 
-    def fail_third(*args, **kwargs):
+    def fail(*args, **kwargs):
         calls.append(1)
-        if len(calls) == 3:
+        if len(calls) == nth:
             raise RuntimeError("disk gone")
         return real(*args, **kwargs)
-    monkeypatch.setattr(filer.stories, "_rearrange", fail_third)
+    monkeypatch.setattr(filer.stories, step, fail)
     with pytest.raises(RuntimeError):
         filer.stories.file_unfiled()
-    monkeypatch.setattr(filer.stories, "_rearrange", real)
+    monkeypatch.setattr(filer.stories, step, real)
     assert not filer.store.db.execute("SELECT 1 FROM signatures WHERE fetched_url LIKE '%one.example%'").fetchall()
     filer.store.db.execute("DELETE FROM articles WHERE fetched_url LIKE '%one.example%'")
     filer.store.db.execute("DELETE FROM unfiled")

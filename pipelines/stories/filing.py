@@ -74,13 +74,21 @@ class Stories:
 
     # -- filing -------------------------------------------------------------------------------
     def file_unfiled(self) -> int:
-        """File every article whose text changed since it was last filed; returns how many."""
+        """File every article whose text changed since it was last filed; returns how many. 500 to a
+        transaction (still all or nothing, and resumable): each article's signature and links first, then
+        every story they touch re-arranged once, not once per article (a template learned on a host
+        re-files many members of the same large stories)."""
         todo = self.tables.unfiled()
-        for start in range(0, len(todo), 500):  # many per transaction: still all or nothing, and resumable
+        for start in range(0, len(todo), 500):
             with self.store.transaction():
+                starts: set[str] = set()
+                old_stories: set[str] = set()
                 for url in todo[start:start + 500]:
-                    self._file(url)
+                    before, linked, old = self._link(url)
+                    starts |= before if linked is None else before | {url}
+                    old_stories |= old
                     self.tables.filed(url)
+                self._rearrange(starts, old_stories)
         return len(todo)
 
     def file(self, url: str, extracted: Article | None = None) -> str | None:
@@ -93,16 +101,30 @@ class Stories:
         return story
 
     def _file(self, url: str, extracted: Article | None = None) -> str | None:
+        before, linked, old_stories = self._link(url, extracted)
+        if linked is None:  # it became a reject: it left its story, re-arrange what is left
+            self._rearrange(before, old_stories)
+            return None
+        if before <= linked:  # no link went away (a new article, or a text change that kept its partners):
+            joined = set(self.tables.stories_of(sorted(linked))) | old_stories  # its story is the union of
+            if None not in joined:                                               # the stories it touches
+                component = sorted({url}.union(*(self.tables.story_urls(sid) for sid in joined)))
+                return self._rearrange({url}, old_stories, component={url: component}).get(url)
+        return self._rearrange({url} | before, old_stories).get(url)   # a link went away: walk the links
+
+    def _link(self, url: str, extracted: Article | None = None) -> tuple[set[str], set[str] | None, set[str]]:
+        """Sign the article and store its verified links (or drop it, when it is no longer an article);
+        the stories are left to re-arrange. Returns its partners before, its partners now (None when it was
+        dropped) and the story it was in."""
         tables = self.tables
         article = tables.article(url)
         before = set(tables.neighbours(url))
-        old_story = tables.story_of(url)
+        old_stories = {tables.story_of(url)} - {None}
         tables.delete_links(url)
-        if article is None:  # it became a reject: leave its story, re-arrange what is left
+        if article is None:  # it became a reject: out of its story
             tables.delete_signature(url)
             tables.drop_member(url)
-            self._rearrange(before, old_stories={old_story} - {None})
-            return None
+            return before, None, old_stories
         if extracted is not None and extracted.fingerprint is not None and "\n".join(extracted.lines) == article["text"]:
             fp = extracted.fingerprint
         else:  # no fingerprint, or the host's template lines changed the text
@@ -116,14 +138,7 @@ class Stories:
         self.counts.links += len(partners)
         if partners:
             self.counts.stories_joined += 1
-        old_stories = {old_story} - {None}
-        linked = {other for other, _ in partners}
-        if before <= linked:  # no link went away (a new article, or a text change that kept its partners):
-            joined = set(tables.stories_of(sorted(linked))) | old_stories  # its story is the union of the
-            if None not in joined:                                           # stories it touches, and itself
-                component = sorted({url}.union(*(tables.story_urls(sid) for sid in joined)))
-                return self._rearrange({url}, old_stories, component={url: component}).get(url)
-        return self._rearrange({url} | before, old_stories).get(url)   # a link went away: walk the links
+        return before, {other for other, _ in partners}, old_stories
 
     def _partners(self, url: str, t: str, fp) -> list:
         """Verified partners of a fingerprint within the time window."""
