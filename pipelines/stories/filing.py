@@ -1,7 +1,7 @@
 """Filing articles into stories: fingerprint, find candidates, verify, link, and re-arrange the
-affected stories. Each article is filed in its own transaction (or in its caller's, which stores the page
-in the same one); what is not filed yet is listed in the store (`unfiled`), so a killed run catches up on
-its next start.
+affected stories. A page just stored is filed in the transaction that stored it; what is not filed yet is
+listed in the store (`unfiled`) and filed 500 to a transaction, so a killed run catches up on its next
+start.
 
 A story is a connected component of verified links; links depend only on the two articles, and origin and
 relations only on the members (origin.py), so the stories never depend on arrival order.
