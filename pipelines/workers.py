@@ -15,6 +15,8 @@ from pebble import ProcessExpired, ProcessPool
 
 from .model import Article, Page, Rejected
 from .options import DedupOptions, ExtractOptions
+from .steps.templates import line_keys
+from .stories.fingerprint import Signer
 
 _TASKS_PER_WORKER = 500  # recycle workers so no library cache grows without bound
 
@@ -40,9 +42,6 @@ def _process(page: Page, options: ExtractOptions, dedup: DedupOptions | None = N
 
     outcome = process_page(page, options)
     if isinstance(outcome, Article) and dedup is not None:
-        from .steps.templates import line_keys
-        from .stories.fingerprint import Signer
-
         signer = _signers.get(dedup) or _signers.setdefault(dedup, Signer(dedup))
         outcome.line_keys = line_keys(outcome.lines)
         outcome.fingerprint = signer.fingerprint("\n".join(outcome.lines))
@@ -60,12 +59,12 @@ class ExtractionPool:
         self._pool: ProcessPool | None = None
 
     def __enter__(self) -> "ExtractionPool":
-        context = multiprocessing.get_context("forkserver")
         # The fork server imports the extractor once and every worker forks from it ready to go; by default
-        # it would import the main module instead (all of Scrapy, under `scrapy reprocess`).
-        context.set_forkserver_preload(_PRELOAD)
+        # it would import the main module instead (all of Scrapy, under `scrapy reprocess`). Already started
+        # by the command, usually (start_forkserver); starting it again is a no-op.
+        start_forkserver()
         self._pool = ProcessPool(max_workers=self.workers, max_tasks=_TASKS_PER_WORKER, initializer=_warm_up,
-                                 context=context)
+                                 context=multiprocessing.get_context("forkserver"))
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
