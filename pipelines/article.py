@@ -34,7 +34,7 @@ def process_page(page: Page, options: ExtractOptions) -> Article | Rejected:
     gate = _login_gate(tree, meta)
     listing = _looks_like_listing(tree, meta)
     opens_with = [opening.shown_standfirst(tree, meta.description)] + opening.summary_points(tree)
-    lines = extract_lines(text, tree, meta.article_body, options)
+    lines = extract_lines(tree, meta.article_body, options)
     if lines:  # what the article opens with and extraction missed: its standfirst, its summary bullets
         lines = [x for x in opens_with if x and not opening.has_text(lines, x)] + lines
     if not lines:
