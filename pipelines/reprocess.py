@@ -1,6 +1,7 @@
 """Reprocess stored pages (WARC files, saved HTML) through the core steps into the store."""
 from __future__ import annotations
 
+import dataclasses
 import signal
 import time
 from dataclasses import asdict, dataclass, field
@@ -9,10 +10,10 @@ from . import sources
 from .model import Article, Page, Rejected
 from .options import DedupOptions, ExtractOptions, RunOptions
 from .progress import Progress
-from .sources import Skipped
+from .sources import HtmlFile, Skipped
 from .store import open_store
 from .stories import Stories
-from .workers import ExtractionPool, start_forkserver
+from .workers import UNCHANGED, ExtractionPool, start_forkserver
 
 
 @dataclass
@@ -81,20 +82,30 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
         progress.update(counts)
 
     def fresh_pages():
-        for item in sources.read(files):
-            if isinstance(item, Page) and not run.force:
-                if store.known(item.fetched_url) == (item.body_sha1, version):
-                    counts.pages += 1
-                    counts.articles["unchanged"] += 1  # same bytes, same extractor: same row
-                    progress.update(counts)
+        for item in sources.read(files, lazy_html=True):   # workers read the HTML files
+            if isinstance(item, (Page, HtmlFile)) and not run.force:
+                known = store.known(item.fetched_url)
+                if isinstance(item, HtmlFile):   # the worker compares the file's bytes
+                    if known is not None and known[1] == version:
+                        item = dataclasses.replace(item, unchanged_sha1=known[0])
+                elif known == (item.body_sha1, version):
+                    unchanged()
                     continue
             yield item
+
+    def unchanged() -> None:
+        counts.pages += 1
+        counts.articles["unchanged"] += 1  # same bytes, same extractor: same row
+        progress.update(counts)
 
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         stories.file_unfiled()  # what a killed run left, or everything after --rebuild-stories
         with ExtractionPool(run.workers, run.extract_timeout, extract, dedup) as pool:
             for page, outcome in pool.map_unordered(fresh_pages(), on_other):
+                if isinstance(outcome, str) and outcome == UNCHANGED:   # (a string from another process)
+                    unchanged()
+                    continue
                 counts.pages += 1
                 with store.transaction():   # the page's row and its story, together (one commit, not two)
                     result = store.save(outcome, page.ref, page.body_sha1, version)

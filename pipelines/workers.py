@@ -6,6 +6,7 @@ template key and the MinHash fingerprint of the article's text. The main process
 workers, is what limits a crawl, so what it can be spared is worth moving."""
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import multiprocessing.forkserver
 from concurrent.futures import FIRST_COMPLETED, TimeoutError, wait
@@ -15,6 +16,7 @@ from pebble import ProcessExpired, ProcessPool
 
 from .model import Article, Page, Rejected
 from .options import DedupOptions, ExtractOptions
+from .sources import BadRecord, HtmlFile, read_html_file
 from .steps.templates import line_keys
 from .stories.fingerprint import Signer
 
@@ -48,6 +50,21 @@ def _process(page: Page, options: ExtractOptions, dedup: DedupOptions | None = N
     return outcome
 
 
+UNCHANGED = "unchanged"   # the outcome of an HtmlFile whose bytes are those already stored
+
+
+def _process_file(file: HtmlFile, options: ExtractOptions, dedup: DedupOptions | None = None):
+    """Runs in a worker: read a saved page and process it. Returns (the page without its bytes, its outcome
+    or UNCHANGED), or the BadRecord of a file that cannot be read."""
+    page = read_html_file(file.path)
+    if isinstance(page, BadRecord):
+        return page
+    shell = dataclasses.replace(page, body=b"")  # keeps body_sha1: what the main process stores
+    if page.body_sha1 == file.unchanged_sha1:
+        return shell, UNCHANGED
+    return shell, _process(page, options, dedup)
+
+
 class ExtractionPool:
     """Runs `process_page` for pages in worker processes; results come back as they finish."""
 
@@ -75,32 +92,52 @@ class ExtractionPool:
             self._pool.stop()
         self._pool.join()
 
-    def map_unordered(self, pages: Iterator, on_other: Callable[[object], None]) -> Iterator[tuple[Page, Article | Rejected]]:
-        """(page, outcome) for each Page in `pages`, with a bounded number in flight so memory stays
-        flat; items that are not pages are handed to `on_other` in order."""
+    def map_unordered(self, pages: Iterator, on_other: Callable[[object], None]) -> Iterator[tuple[Page, Article | Rejected | str]]:
+        """(page, outcome) for each Page or HtmlFile in `pages` (an HtmlFile's page comes back without its
+        bytes, and its outcome may be UNCHANGED), with a bounded number in flight so memory stays flat;
+        other items, and files that cannot be read, are handed to `on_other`."""
         assert self._pool is not None
         pending: dict = {}
         limit = 2 * self.workers + 2
         for item in pages:
-            if not isinstance(item, Page):
+            if isinstance(item, Page):
+                task = (_process, (item, self.options, self.dedup))
+            elif isinstance(item, HtmlFile):
+                task = (_process_file, (item, self.options, self.dedup))
+            else:
                 on_other(item)
                 continue
-            pending[self._pool.schedule(_process, (item, self.options, self.dedup), timeout=self.timeout)] = item
+            pending[self._pool.schedule(*task, timeout=self.timeout)] = item
             if len(pending) >= limit:
-                yield from self._drain(pending)
+                yield from self._drain(pending, on_other)
         while pending:
-            yield from self._drain(pending)
+            yield from self._drain(pending, on_other)
 
     def submit(self, page: Page):
         """Schedule one page; the future's result goes through `outcome`."""
         assert self._pool is not None
         return self._pool.schedule(_process, (page, self.options, self.dedup), timeout=self.timeout)
 
-    def _drain(self, pending: dict) -> Iterator[tuple[Page, Article | Rejected]]:
+    def _drain(self, pending: dict, on_other: Callable[[object], None]) -> Iterator[tuple[Page, Article | Rejected | str]]:
         done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
         for future in done:
-            page = pending.pop(future)
-            yield page, self.outcome(page, future)
+            item = pending.pop(future)
+            if isinstance(item, Page):
+                yield item, self.outcome(item, future)
+                continue
+            try:
+                result = future.result()
+            except Exception:  # the worker timed out or died: the file's own page carries the reason
+                page = read_html_file(item.path)
+                if isinstance(page, BadRecord):
+                    on_other(page)
+                else:
+                    yield dataclasses.replace(page, body=b""), self.outcome(page, future)
+                continue
+            if isinstance(result, BadRecord):
+                on_other(result)
+            else:
+                yield result
 
     def outcome(self, page: Page, future) -> Article | Rejected:
         """The article or rejection a finished future stands for (a timeout or a crash is a rejection)."""

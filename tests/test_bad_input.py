@@ -66,3 +66,27 @@ def test_an_unusable_store_exits_non_zero(wirecrawl, tmp_path):
     (tmp_path / "not-a-db.sqlite").write_text("this is not a database")
     proc = wirecrawl.run("reprocess", str(page), "--store", f"sqlite:///{tmp_path / 'not-a-db.sqlite'}", check=False)
     assert proc.returncode != 0 and "cannot open store" in proc.stderr
+
+
+def test_saved_html_files_fail_alone_too(wirecrawl, tmp_path):
+    """Saved pages are read by the extraction workers: a file that cannot be read, or that times out, still
+    fails alone with its reason; the good file is stored; a second run finds all three unchanged or retried."""
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    (folder / "good.html").write_text(article_html())
+    (folder / "broken.html.gz").write_bytes(b"\x1f\x8b\x08\x00 this is not gzip data")
+    (folder / "tables.html").write_text(nested_tables_html())
+
+    proc = wirecrawl.reprocess(folder, settings={"EXTRACT_TIMEOUT": 3})
+    assert "articles stored: 1 (new 1, updated 0, unchanged 0)" in proc.stdout
+    assert "errors: 2 (extract_timeout 1, unreadable_file 1)" in proc.stdout
+    rejects = {url.rsplit("/", 1)[1]: (kind, reason, sha) for url, kind, reason, sha in
+               wirecrawl.query("SELECT fetched_url, kind, reason, body_sha1 FROM rejects")}
+    assert {k: v[:2] for k, v in rejects.items()} == {"broken.html.gz": ("error", "unreadable_file"),
+                                                      "tables.html": ("error", "extract_timeout")}
+    assert rejects["tables.html"][2] is not None   # the timed-out file's bytes are known: not retried as new
+    assert [r["fetched_url"].rsplit("/", 1)[1] for r in wirecrawl.export()] == ["good.html"]
+
+    again = wirecrawl.reprocess(folder, settings={"EXTRACT_TIMEOUT": 3})
+    assert "(new 0, updated 0, unchanged 2)" in again.stdout   # the good page and the timed-out one
+    assert "errors: 1 (unreadable_file 1)" in again.stdout

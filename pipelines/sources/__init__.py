@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import gzip
+import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -34,10 +36,25 @@ def expand(paths: list[str]) -> list[Path]:
     return files
 
 
-def read(files: list[Path]) -> Iterator[Page | BadRecord | Skipped]:
+@dataclass(frozen=True)
+class HtmlFile:
+    """A saved HTML page not read yet: an extraction worker reads it (read_html_file), so its bytes never
+    pass through the main process."""
+    path: Path
+    unchanged_sha1: str | None = None   # the bytes stored for this page by the current extractor: if the
+                                        # file still has them, its stored row stands and it is not extracted
+    @property
+    def fetched_url(self) -> str:
+        return self.path.as_uri()
+
+
+def read(files: list[Path], lazy_html: bool = False) -> Iterator[Page | HtmlFile | BadRecord | Skipped]:
+    """The pages of these files in order; with `lazy_html`, bare HTML files come as HtmlFile, unread."""
     for path in files:
         if _kind(path) == "warc":
             yield from read_warc(path)
+        elif lazy_html:
+            yield HtmlFile(path.resolve())
         else:
             yield read_html_file(path)
 
@@ -52,7 +69,7 @@ def read_html_file(path: Path) -> Page | BadRecord:
         else:
             body = path.read_bytes()
         mtime = path.stat().st_mtime
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, zlib.error) as exc:   # gzip.BadGzipFile is an OSError
         return BadRecord(path.as_uri(), ref, "unreadable_file", str(exc))
     if len(body) > _MAX_FILE:
         return BadRecord(path.as_uri(), ref, "unreadable_file", f"larger than {_MAX_FILE} bytes")
@@ -68,4 +85,4 @@ def _kind(path: Path) -> str | None:
     return None
 
 
-__all__ = ["BadRecord", "Skipped", "SourceError", "expand", "read", "read_html_file", "WARC_SUFFIXES", "HTML_SUFFIXES"]
+__all__ = ["BadRecord", "HtmlFile", "Skipped", "SourceError", "expand", "read", "read_html_file", "WARC_SUFFIXES", "HTML_SUFFIXES"]
