@@ -21,6 +21,7 @@ def _words(line: str) -> int:
     return len(line.split())
 
 
+@lru_cache(maxsize=64)   # three rules ask for it
 def _bare(line: str) -> str:
     """Lower case, without surrounding punctuation, decoration and white space."""
     return re.sub(r"^[\W_]+|[\W_]+$", "", line.lower()).strip()
@@ -118,10 +119,10 @@ def split_caption(line: str) -> tuple[str, str] | None:
     """(caption, credit) when the line is a photo caption with a credit, else None."""
     if _words(line) > 80:
         return None
-    m = _CREDIT_TAIL.search(line)
+    m = _CREDIT_TAIL.search(line) if ")" in line else None
     if m:
         return line[:m.start()].strip(), m.group(0).strip().strip("()").strip()
-    m = _CREDIT_LINE.search(line)
+    m = _CREDIT_LINE.search(line) if ":" in line or "|" in line or "/" in line else None
     if m and _words(line) <= 40:
         if m.start() == 0:
             return "", line.strip()
