@@ -354,3 +354,90 @@ def test_a_copy_whose_text_changes_keeps_or_leaves_its_story(filer):
     assert rows["https://a.example/60"][0] != sid and rows["https://a.example/60"][1] == "origin"
     assert rows[AP + "60"][0] == rows["https://b.example/60"][0] == sid
     filer.check_stories_are_link_components()
+
+
+def test_a_story_stores_one_link_per_copy_not_one_per_pair(filer):
+    """Twenty copies of one wire story: every copy matches every other (190 pairs), but the links kept are a
+    spanning forest of the stories (articles - stories), so a story carried by hundreds of outlets stays cheap."""
+    wire = story(70)
+    filer.add(article(AP + "70", wire, at(0)), *[
+        article(f"https://outlet{k}.example/70", trimmed(wire, 0.7 + 0.015 * k), at(1 + k)) for k in range(19)])
+    filer.add(article("https://other.example/71", story(71), at(2)))
+    db = filer.store.db
+    assert len({s for s, _, _ in filer.rows().values()}) == 2
+    (links,), (articles,), (stories,) = (db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()
+                                         for t in ("links", "signatures", "stories"))
+    assert links == articles - stories == 19
+    filer.check_stories_are_link_components()
+
+
+def test_when_the_copy_others_were_linked_through_leaves_they_stay_together_if_they_still_match(filer):
+    """The first and last 70 % of a wire story match each other (Jaccard ~0.4) but each matches the whole
+    story better, so both are linked to it alone. When the whole story turns into another text, the two
+    must be linked again to each other, not left as two stories."""
+    wire = story(80)
+    head, tail = wire[:7], wire[3:]
+    filer.add(article(AP + "80", wire, at(0)), article("https://head.example/80", head, at(1)),
+              article("https://tail.example/80", tail, at(2)))
+    db = filer.store.db
+    assert sorted(db.execute("SELECT a, b FROM links")) == [(AP + "80", "https://head.example/80"),
+                                                            (AP + "80", "https://tail.example/80")]
+    filer.add(article(AP + "80", story(81), at(0)))   # the hub becomes another story
+    rows = filer.rows()
+    assert rows["https://head.example/80"][0] == rows["https://tail.example/80"][0] != rows[AP + "80"][0]
+    assert rows["https://head.example/80"][1] == "origin" and rows["https://tail.example/80"][1] == "syndicated"
+    assert db.execute("SELECT a, b FROM links").fetchall() == [("https://head.example/80", "https://tail.example/80")]
+    assert filer.stories.counts.relinked == 2
+    filer.check_stories_are_link_components()
+
+
+def test_stories_are_the_components_of_all_verified_pairs_through_arrivals_changes_and_departures(filer):
+    """Against a brute-force reference: every pair of stored signatures that shares an LSH band is verified
+    with the linking rule, and the stories must be exactly the components of the pairs that pass, after
+    random arrivals, text changes and departures (roundups join stories, slices of a story chain them)."""
+    from pipelines.model import Rejected
+    from pipelines.stories.index import band_candidates
+    from pipelines.stories.verify import decide
+    rng = random.Random(5)
+    wires = [story(90 + w) for w in range(4)]
+
+    def text():
+        w = rng.randrange(4)
+        lo = rng.randrange(5)
+        lines = wires[w][lo:lo + rng.randint(4, 10)]
+        if w == 0 and rng.random() < 0.3:   # a roundup of two stories: joins stories 0 and 1 (2 and 3 stay apart)
+            lines = lines + wires[1][:rng.randint(3, 8)]
+        return lines
+    urls = [f"https://o{k % 7}.example/{k}" for k in range(40)]
+    for url in rng.sample(urls, len(urls)):
+        filer.add(article(url, text(), at(rng.uniform(0, 30))))
+    for url in rng.sample(urls, 8):                       # changed texts
+        filer.add(article(url, text(), at(rng.uniform(0, 30))))
+    for url in rng.sample(urls, 4):                       # no longer articles
+        filer.store.save(Rejected(url, "not_article", "section_page", "", at(1)), RawRef("x"), "s2", "v")
+        filer.stories.file(url)
+
+    opts, tables = filer.stories.options, filer.stories.tables
+    sigs = {r[1]: r for r in tables.signatures_between("0", "9")}
+    parent = {u: u for u in sigs}
+
+    def find(u):
+        while parent[u] != u:
+            u = parent[u]
+        return u
+    for a in sigs:
+        for b in sigs:
+            if a < b and len(band_candidates(sigs[a][4], sigs[b][4][None, :], opts)):
+                if decide(sigs[a][4], sigs[a][3], sigs[b][4], sigs[b][3],
+                          lambda a=a, b=b: (tables.shingles(a), tables.shingles(b)), opts) is not None:
+                    parent[find(a)] = find(b)
+    expected: dict = {}
+    for u in sigs:
+        expected.setdefault(find(u), set()).add(u)
+    got: dict = {}
+    for u, (sid, _, _) in filer.rows().items():
+        got.setdefault(sid, set()).add(u)
+    assert {frozenset(s) for s in got.values()} == {frozenset(s) for s in expected.values()}
+    assert 3 <= len(got) < len(sigs) - 5     # some stories, and some of them large
+    assert filer.stories.counts.relinked > 0  # a departure made a story be linked again
+    filer.check_stories_are_link_components()

@@ -33,7 +33,7 @@ def parse(text: str) -> HtmlElement | None:
         data = _NONCHARS.sub(b"", data)
     beginning = text[:50].lower()
     if "doctype" in beginning:
-        first, newline, rest = data.partition(b"\n")
+        first, _, rest = data.partition(b"\n")
         data = _DOCTYPE.sub(b"", first, count=1) + b"\n" + rest
     for line in data[:4096].splitlines()[:4]:
         if b"<html" in line and line.endswith(b"/>"):

@@ -113,6 +113,11 @@ class StoryTables:
             for key in list(itertools.islice(cache, len(cache) - _CACHE_LIMIT * 3 // 4)):
                 del cache[key]
 
+    def signature(self, fetched_url: str) -> tuple | None:
+        """(id, url, t, n_shingles, minhash) of an article's signature, or None."""
+        row = self.db.execute(self._SIG + " WHERE fetched_url=?", (fetched_url,)).fetchone()
+        return _sig(row) if row else None
+
     def shingles(self, fetched_url: str) -> np.ndarray:
         row = self.db.execute("SELECT shingles FROM signatures WHERE fetched_url=?", (fetched_url,)).fetchone()
         return np.frombuffer(row[0], dtype="<u4").astype(np.uint32) if row else np.zeros(0, np.uint32)
@@ -129,15 +134,6 @@ class StoryTables:
 
     def delete_links(self, fetched_url: str) -> None:
         self.db.execute("DELETE FROM links WHERE a=? OR b=?", (fetched_url, fetched_url))
-
-    def component(self, start: str) -> list[str]:
-        seen, todo = {start}, [start]
-        while todo:
-            for n in self.neighbours(todo.pop()):
-                if n not in seen:
-                    seen.add(n)
-                    todo.append(n)
-        return sorted(seen)
 
     def story_urls(self, story_id: str) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT fetched_url FROM story_members WHERE story_id=?", (story_id,))]

@@ -3,8 +3,14 @@ affected stories. A page just stored is filed in the transaction that stored it;
 listed in the store (`unfiled`) and filed 500 to a transaction, so a killed run catches up on its next
 start.
 
-A story is a connected component of verified links; links depend only on the two articles, and origin and
-relations only on the members (origin.py), so the stories never depend on arrival order.
+A story is a connected component of the graph of verified pairs. Only enough of those pairs are stored
+as links to connect each story: an article links to its best verified partner in each story it matches,
+not to every member, so a wire story carried by hundreds of outlets costs one link per copy, not one per
+pair. The stories are still exactly the components of all verified pairs (each newcomer joins every story
+it matches, which is how those components grow), whatever the arrival order. When an article leaves a
+story or stops matching one it was linked to, the story's other members are linked again from scratch,
+since the links it took away may have been the only stored path between them.
+Origin and relations depend only on the members (origin.py), so they never depend on arrival order either.
 """
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ from ..options import DedupOptions
 from .fingerprint import Signer
 from .index import WindowIndex, shift
 from .origin import arrange
-from .verify import decide, exact
+from .verify import decide, estimate_many, exact
 
 
 class DedupParamsMismatch(Exception):
@@ -33,6 +39,38 @@ class FilingCounts:
     stories_joined: int = 0
     late: int = 0
     exact_checks: int = 0
+    relinked: int = 0   # members of a story linked again because one of them left it or changed
+
+
+@dataclass
+class _Signed:
+    """An article's signature as filing uses it."""
+    t: str
+    n: int
+    minhash: np.ndarray
+    shingles: np.ndarray | None = None   # read from the store when an exact count needs them
+
+
+class _Groups:
+    """Union-find over the articles being linked ("u:<url>") and the untouched stories they meet ("s:<id>")."""
+    def __init__(self):
+        self.parent: dict[str, str] = {}
+        self.seen: set[str] = set()   # every node a union touched
+
+    def find(self, node: str) -> str:
+        parent = self.parent
+        root = node
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(node, node) != root:
+            parent[node], node = root, parent[node]
+        return root
+
+    def union(self, a: str, b: str) -> None:
+        self.seen |= {a, b}
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
 
 
 class Stories:
@@ -75,20 +113,14 @@ class Stories:
     # -- filing -------------------------------------------------------------------------------
     def file_unfiled(self) -> int:
         """File every article whose text changed since it was last filed; returns how many. 500 to a
-        transaction (still all or nothing, and resumable): each article's signature and links first, then
-        every story they touch re-arranged once, not once per article (a template learned on a host
-        re-files many members of the same large stories)."""
+        transaction (still all or nothing, and resumable), each story they touch re-arranged once, not
+        once per article (a template learned on a host re-files many members of the same large stories)."""
         todo = self.tables.unfiled()
         for start in range(0, len(todo), 500):
             with self.store.transaction():
-                starts: set[str] = set()
-                old_stories: set[str] = set()
+                self._file_many(todo[start:start + 500])
                 for url in todo[start:start + 500]:
-                    before, linked, old = self._link(url)
-                    starts |= before if linked is None else before | {url}
-                    old_stories |= old
                     self.tables.filed(url)
-                self._rearrange(starts, old_stories)
         return len(todo)
 
     def file(self, url: str, extracted: Article | None = None) -> str | None:
@@ -96,78 +128,131 @@ class Stories:
         `extracted`, the article just stored, lends its worker-made fingerprint when that was made
         from the text the store holds."""
         with self.store.transaction():
-            story = self._file(url, extracted)
+            story = self._file_many([url], {url: extracted} if extracted is not None else {}).get(url)
             self.tables.filed(url)
         return story
 
-    def _file(self, url: str, extracted: Article | None = None) -> str | None:
-        before, linked, old_stories = self._link(url, extracted)
-        if linked is None:  # it became a reject: it left its story, re-arrange what is left
-            self._rearrange(before, old_stories)
-            return None
-        if before <= linked:  # no link went away (a new article, or a text change that kept its partners):
-            joined = set(self.tables.stories_of(sorted(linked))) | old_stories  # its story is the union of
-            if None not in joined:                                               # the stories it touches
-                component = sorted({url}.union(*(self.tables.story_urls(sid) for sid in joined)))
-                return self._rearrange({url}, old_stories, component={url: component}).get(url)
-        return self._rearrange({url} | before, old_stories).get(url)   # a link went away: walk the links
+    def _file_many(self, urls: list[str], extracted: dict[str, Article] | None = None) -> dict[str, str]:
+        """Sign these articles, link them, and re-arrange every story they touch; returns url -> story_id."""
+        tables = self.tables
+        signed: dict[str, _Signed] = {}
+        before: dict[str, tuple[str | None, list[str]]] = {}   # url -> (its story, its link partners) before
+        for url in sorted(set(urls)):
+            before[url] = (tables.story_of(url), tables.neighbours(url))
+            sig = self._sign(url, (extracted or {}).get(url))
+            if sig is not None:
+                signed[url] = sig
+        # A story is linked again whole when a member leaves it or stops matching a partner it was linked
+        # to: those links may have been the only stored path between the others.
+        dissolved = {story for url, (story, partners) in before.items() if story is not None and partners and (
+            url not in signed or any(not self._still_linked(url, signed[url], p, signed) for p in partners))}
+        loose = {u for sid in dissolved for u in tables.story_urls(sid)}
+        loose |= {u for u in signed if before[u][0] is None}
+        kept = {u: before[u][0] for u in signed if u not in loose}   # re-signed, in a story that stays linked
+        for url in sorted(loose):
+            tables.delete_links(url)
+        self.counts.relinked += len(loose - set(signed))
 
-    def _link(self, url: str, extracted: Article | None = None) -> tuple[set[str], set[str] | None, set[str]]:
-        """Sign the article and store its verified links (or drop it, when it is no longer an article);
-        the stories are left to re-arrange. Returns its partners before, its partners now (None when it was
-        dropped) and the story it was in."""
+        def node(url: str, story: str | None) -> str:
+            return "u:" + url if url in loose or story is None else "s:" + story
+
+        groups = _Groups()
+        for url in sorted(loose | set(kept)):
+            sig = signed.get(url) or self._stored(url)
+            if sig is not None:
+                self._link(url, sig, node(url, kept.get(url)), groups, node)
+        # The stories now: each set of articles and untouched stories that linking joined.
+        mine = {node(u, kept.get(u)) for u in loose | set(kept)}
+        parts: dict[str, set[str]] = {groups.find(n): set() for n in mine}
+        for n in mine | groups.seen:
+            part = parts.get(groups.find(n))
+            if part is not None:
+                part |= set(tables.story_urls(n[2:])) if n.startswith("s:") else {n[2:]}
+        old_stories = {story for story, _ in before.values() if story is not None}
+        old_stories |= {n[2:] for n in groups.seen if n.startswith("s:")}
+        return self._rearrange([sorted(m) for _, m in sorted(parts.items())], set(signed), old_stories)
+
+    def _sign(self, url: str, extracted: Article | None) -> _Signed | None:
+        """Store the article's signature and add it to the index; None when it is no longer an article
+        (it leaves its story: its signature, links and member row go)."""
         tables = self.tables
         article = tables.article(url)
-        before = set(tables.neighbours(url))
-        old_stories = {tables.story_of(url)} - {None}
-        tables.delete_links(url)
-        if article is None:  # it became a reject: out of its story
+        if article is None:
+            tables.delete_links(url)
             tables.delete_signature(url)
             tables.drop_member(url)
-            return before, None, old_stories
+            return None
         if extracted is not None and extracted.fingerprint is not None and "\n".join(extracted.lines) == article["text"]:
             fp = extracted.fingerprint
         else:  # no fingerprint, or the host's template lines changed the text
             fp = self.signer.fingerprint(article["text"])
         t = _utc(article["published"] or article["fetched_at"])
         sig_id = tables.put_signature(url, t, fp.text_hash, fp.minhash, fp.shingles)
-        partners = self._partners(url, t, fp)
-        tables.put_links(url, [(other, o.jaccard, o.containment) for other, o in partners])
         self.index.add(sig_id, t, fp.minhash)
         self.counts.filed += 1
-        self.counts.links += len(partners)
-        if partners:
-            self.counts.stories_joined += 1
-        return before, {other for other, _ in partners}, old_stories
+        return _Signed(t, len(fp.shingles), fp.minhash, fp.shingles)
 
-    def _partners(self, url: str, t: str, fp) -> list:
-        """Verified partners of a fingerprint within the time window."""
-        lo, hi = shift(t, -self.window), shift(t, self.window)
-        if not self.index.covers(t):
+    def _stored(self, url: str) -> _Signed | None:
+        row = self.tables.signature(url)
+        return _Signed(row[2], row[3], row[4]) if row else None
+
+    def _still_linked(self, url: str, sig: _Signed, partner: str, signed: dict[str, _Signed]) -> bool:
+        """Does the article, as signed now, still make a verified pair with a partner it was linked to?"""
+        other = signed.get(partner) or self._stored(partner)
+        if other is None or not shift(sig.t, -self.window) <= other.t <= shift(sig.t, self.window):
+            return False
+        return decide(sig.minhash, sig.n, other.minhash, other.n,
+                      lambda: self._exact_pair(url, sig, partner, other), self.options) is not None
+
+    def _link(self, url: str, sig: _Signed, me: str, groups: _Groups, node) -> None:
+        """Link the article to its best verified partner in each story (or group being formed) it is not
+        already connected to, and join them."""
+        tables = self.tables
+        lo, hi = shift(sig.t, -self.window), shift(sig.t, self.window)
+        if not self.index.covers(sig.t):
             self.counts.late += 1
-        found = []
-        for _, other, ot, n, minhash in self.index.query(fp.minhash, t):
-            if other == url or not lo <= ot <= hi:
+        rows = [r for r in self.index.query(sig.minhash, sig.t) if r[1] != url and lo <= r[2] <= hi]
+        if not rows:
+            return
+        est = estimate_many(sig.minhash, sig.n, np.array([r[4] for r in rows]), np.array([r[3] for r in rows]))
+        plausible = np.flatnonzero(est.possible(self.options))
+        if not len(plausible):
+            return
+        stories = tables.stories_of([rows[i][1] for i in plausible])
+        by_group: dict[str, list[int]] = {}
+        for i, story in zip(plausible, stories):
+            by_group.setdefault(groups.find(node(rows[i][1], story)), []).append(i)
+        links = []
+        for group in sorted(by_group):
+            if group == groups.find(me):
                 continue
-            overlap = decide(fp.minhash, fp.size, minhash, n, lambda o=other: self._exact_pair(fp.shingles, o), self.options)
-            if overlap is not None:
-                found.append((other, overlap))
-        return found
+            for i in sorted(by_group[group], key=lambda i: (-est.jaccard[i], rows[i][1])):   # the best first
+                _, other, ot, n, minhash = rows[i]
+                overlap = decide(sig.minhash, sig.n, minhash, n,
+                                 lambda o=other, s=_Signed(ot, n, minhash): self._exact_pair(url, sig, o, s), self.options)
+                if overlap is not None:
+                    links.append((other, overlap.jaccard, overlap.containment))
+                    groups.union(me, group)
+                    break
+        tables.put_links(url, links)
+        self.counts.links += len(links)
+        if links:
+            self.counts.stories_joined += 1
 
-    def _exact_pair(self, shingles: np.ndarray, other: str):
+    def _exact_pair(self, url: str, sig: _Signed, other: str, other_sig: _Signed):
         self.counts.exact_checks += 1
-        return shingles, self.tables.shingles(other)
+        mine = sig.shingles if sig.shingles is not None else self.tables.shingles(url)
+        theirs = other_sig.shingles if other_sig.shingles is not None else self.tables.shingles(other)
+        return mine, theirs
 
-    def _rearrange(self, starts: set[str], old_stories: set[str],
-                   component: dict[str, list[str]] | None = None) -> dict[str, str]:
-        """Re-arrange the stories of the components reached from `starts` (walked over the links, unless
-        `component` gives them); returns url -> story_id. Only member rows that change are written."""
+    def _rearrange(self, components: list[list[str]], changed: set[str], old_stories: set[str]) -> dict[str, str]:
+        """Write the story of each component (origin, relations, similarities); returns url -> story_id.
+        Only member rows that change are written, and a member whose text and origin are the same as before
+        keeps the similarity measured then; stories left empty go."""
         tables = self.tables
         assigned: dict[str, str] = {}
-        for start in sorted(starts):
-            if start in assigned:
-                continue
-            found = tables.members((component or {}).get(start) or tables.component(start))
+        for component in components:
+            found = tables.members(component)
             if not found:
                 continue
             members = [m for m, _, _, _, _ in found]
@@ -175,11 +260,11 @@ class Stories:
             old_stories.update(sid for _, sid, _, _, _ in found if sid)
             origin_shingles = None
             similarity = {}
-            origin_same = arr.origin not in starts
-            for m, _, old_origin, old_similarity, _ in found:  # same origin, same texts: keep what was measured
+            origin_same = arr.origin not in changed
+            for m, _, old_origin, old_similarity, _ in found:
                 if m.fetched_url == arr.origin:
                     similarity[m.fetched_url] = 1.0
-                elif origin_same and old_origin == arr.origin and old_similarity is not None and m.fetched_url not in starts:
+                elif origin_same and old_origin == arr.origin and old_similarity is not None and m.fetched_url not in changed:
                     similarity[m.fetched_url] = old_similarity
                 else:
                     if origin_shingles is None:

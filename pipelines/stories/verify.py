@@ -23,6 +23,29 @@ def estimate(sig_a: np.ndarray, n_a: int, sig_b: np.ndarray, n_b: int) -> Overla
     return Overlap(j, min(1.0, shared / max(1, min(n_a, n_b))), shared)
 
 
+@dataclass(frozen=True)
+class Estimates:
+    """`estimate` of one signature against many, as arrays."""
+    jaccard: np.ndarray
+    containment: np.ndarray
+    shared: np.ndarray
+
+    def possible(self, opts: DedupOptions) -> np.ndarray:
+        """Which pairs the linking rule, loosened by exact_margin, admits: the others are not one story
+        (what `decide` would say of each without counting)."""
+        s = opts.exact_margin
+        return (self.shared >= opts.min_shared * (1 - s)) & (
+            (self.jaccard >= opts.jaccard - s)
+            | ((self.containment >= opts.containment - s) & (self.jaccard >= opts.containment_min_jaccard - s)))
+
+
+def estimate_many(sig_a: np.ndarray, n_a: int, sigs: np.ndarray, ns: np.ndarray) -> Estimates:
+    """`estimate(sig_a, n_a, sigs[i], ns[i])` for every row i, at once."""
+    j = np.count_nonzero(sigs == sig_a, axis=1) / sig_a.shape[0]
+    shared = j * (n_a + ns) / (1 + j)
+    return Estimates(j, np.minimum(1.0, shared / np.maximum(1, np.minimum(n_a, ns))), shared)
+
+
 def exact(sh_a: np.ndarray, sh_b: np.ndarray) -> Overlap:
     shared = len(np.intersect1d(sh_a, sh_b, assume_unique=True))
     union = len(sh_a) + len(sh_b) - shared
