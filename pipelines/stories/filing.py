@@ -49,6 +49,7 @@ class _Signed:
     n: int
     minhash: np.ndarray
     shingles: np.ndarray | None = None   # read from the store when an exact count needs them
+    sig_id: int | None = None            # set when just stored: it joins the index when it is linked
 
 
 class _Groups:
@@ -157,10 +158,11 @@ class Stories:
             return "u:" + url if url in loose or story is None else "s:" + story
 
         groups = _Groups()
-        for url in sorted(loose | set(kept)):
-            sig = signed.get(url) or self._stored(url)
-            if sig is not None:
-                self._link(url, sig, node(url, kept.get(url)), groups, node)
+        todo = [(sig.t, url, sig) for url in loose | set(kept) if (sig := signed.get(url) or self._stored(url))]
+        for _, url, sig in sorted(todo, key=lambda x: x[:2]):   # in time order, as the index expects (index.py)
+            if sig.sig_id is not None:
+                self.index.add(sig.sig_id, sig.t, sig.minhash)
+            self._link(url, sig, node(url, kept.get(url)), groups, node)
         # The stories now: each set of articles and untouched stories that linking joined.
         mine = {node(u, kept.get(u)) for u in loose | set(kept)}
         parts: dict[str, set[str]] = {groups.find(n): set() for n in mine}
@@ -173,8 +175,8 @@ class Stories:
         return self._rearrange([sorted(m) for _, m in sorted(parts.items())], set(signed), old_stories)
 
     def _sign(self, url: str, extracted: Article | None) -> _Signed | None:
-        """Store the article's signature and add it to the index; None when it is no longer an article
-        (it leaves its story: its signature, links and member row go)."""
+        """Store the article's signature (the index gets it when it is linked); None when it is no longer
+        an article (it leaves its story: its signature, links and member row go)."""
         tables = self.tables
         article = tables.article(url)
         if article is None:
@@ -188,9 +190,8 @@ class Stories:
             fp = self.signer.fingerprint(article["text"])
         t = _utc(article["published"] or article["fetched_at"])
         sig_id = tables.put_signature(url, t, fp.text_hash, fp.minhash, fp.shingles)
-        self.index.add(sig_id, t, fp.minhash)
         self.counts.filed += 1
-        return _Signed(t, len(fp.shingles), fp.minhash, fp.shingles)
+        return _Signed(t, len(fp.shingles), fp.minhash, fp.shingles, sig_id)
 
     def _stored(self, url: str) -> _Signed | None:
         row = self.tables.signature(url)
