@@ -1,6 +1,7 @@
 """Bad input fails alone, with its reason in the summary and in the store, and the run goes on."""
 from __future__ import annotations
 
+import pytest
 from pages import article_html, nested_tables_html, write_warc
 
 
@@ -90,3 +91,28 @@ def test_saved_html_files_fail_alone_too(wirecrawl, tmp_path):
     again = wirecrawl.reprocess(folder, settings={"EXTRACT_TIMEOUT": 3})
     assert "(new 0, updated 0, unchanged 2)" in again.stdout   # the good page and the timed-out one
     assert "errors: 1 (unreadable_file 1)" in again.stdout
+
+
+@pytest.mark.parametrize("name", ["damaged.warc.gz", "damaged.warc"])
+def test_a_damaged_record_in_the_middle_of_a_warc_loses_only_itself(wirecrawl, tmp_path, name):
+    """Corrupt bytes inside the second of three responses (its gzip data, or its WARC header): that record is
+    a bad_record error naming its offset, and the records after it are still read and stored."""
+    records = [(f"https://news.example/{i}", article_html(title=f"Story number {i}").encode(), {"Content-Type": "text/html"})
+               for i in range(3)]
+    warc = write_warc(tmp_path / name, records, with_requests=False)
+    data = bytearray(warc.read_bytes())
+    magic = b"\x1f\x8b\x08" if name.endswith(".gz") else b"WARC/1.0"
+    second = data.find(magic, 1)
+    if name.endswith(".gz"):
+        data[second + 100:second + 140] = b"X" * 40
+    else:
+        data[second:second + 8] = b"GARBAGE!"
+    warc.write_bytes(bytes(data))
+
+    proc = wirecrawl.reprocess(warc)
+    assert "articles stored: 2 (new 2, updated 0, unchanged 0)" in proc.stdout
+    assert "errors: 1 (bad_record 1)" in proc.stdout
+    assert [r["fetched_url"] for r in wirecrawl.export()] == ["https://news.example/0", "https://news.example/2"]
+    (url, detail), = wirecrawl.query("SELECT fetched_url, detail FROM rejects")
+    third = data.find(magic, second + 1)
+    assert url == f"warc:{warc.resolve()}#1" and f"reading resumes at byte {third}" in detail

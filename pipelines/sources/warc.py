@@ -14,23 +14,65 @@ _MAX_DECODED = 64 * 1024 * 1024  # a compressed body never inflates past this (b
 
 
 def read_warc(path: Path) -> Iterator[Page | BadRecord | Skipped]:
+    """The file's records as pages. A record that cannot be read is a BadRecord, and reading goes on at the
+    next record after it (the next gzip member, or the next "WARC/1." line of an uncompressed file), so one
+    corrupt record in a Common Crawl file does not lose the thousands after it."""
     path = path.resolve()
     try:
         stream = open(path, "rb")
     except OSError as exc:
         yield BadRecord(f"warc:{path}", RawRef(str(path)), "unreadable_file", str(exc))
         return
+    magic = _GZIP_MAGIC if path.name.lower().endswith(".gz") else _WARC_MAGIC
     with stream:
-        records = ArchiveIterator(stream, parse_http=False)
+        start, last = 0, -1   # where this pass began; the offset of the last record read whole
         while True:
+            stream.seek(start)
             try:
-                record = next(records)
-            except StopIteration:
+                for record in ArchiveIterator(stream, parse_http=False):
+                    page = _page(path, record)
+                    last = record.stream_pos
+                    yield page
                 return
-            except Exception as exc:  # fastwarc raises on some malformed headers
-                yield BadRecord(f"warc:{path}", RawRef(str(path)), "bad_record", f"unreadable record: {exc}")
-                return
-            yield _page(path, record)
+            except Exception as exc:  # fastwarc raises on corrupt gzip data and malformed headers
+                damaged = last + 1 if last >= start else start
+                where = f"after the record at byte {last}" if last >= start else f"at byte {start}"
+                resume = _find(stream, magic, damaged + 1 if damaged == start else damaged)
+                while resume is not None and not _readable(stream, resume):
+                    resume = _find(stream, magic, resume + 1)
+                yield BadRecord(f"warc:{path}#{damaged}", RawRef(str(path), damaged), "bad_record",
+                                f"unreadable data {where}: {exc}; "
+                                + (f"reading resumes at byte {resume}" if resume is not None else "nothing readable after it"))
+                if resume is None:
+                    return
+                start = resume
+
+
+def _readable(stream, offset: int) -> bool:
+    """Does a whole record start at this offset?"""
+    stream.seek(offset)
+    try:
+        next(iter(ArchiveIterator(stream, parse_http=False))).reader.read()
+        return True
+    except Exception:  # noqa: BLE001 (whatever fastwarc raises: not a record)
+        return False
+
+
+_GZIP_MAGIC = b"\x1f\x8b\x08"   # each record of a .warc.gz is its own gzip member
+_WARC_MAGIC = b"WARC/1."
+
+
+def _find(stream, magic: bytes, offset: int) -> int | None:
+    """The offset of the next `magic` at or after `offset` in the file, or None."""
+    stream.seek(offset)
+    carry = b""
+    while chunk := stream.read(1 << 20):
+        found = (carry + chunk).find(magic)
+        if found >= 0:
+            return offset - len(carry) + found
+        offset += len(chunk)
+        carry = chunk[-(len(magic) - 1):]
+    return None
 
 
 def _page(path: Path, record) -> Page | BadRecord | Skipped:
