@@ -95,7 +95,8 @@ CREATE TABLE IF NOT EXISTS signatures (
 );
 CREATE INDEX IF NOT EXISTS signatures_t ON signatures (t);
 
--- Verified near-duplicate pairs (a < b); a story is a connected component of this graph.
+-- Verified near-duplicate pairs (a < b), only those that connect each story (filing.py); a story is a
+-- connected component of this graph.
 CREATE TABLE IF NOT EXISTS links (
     a TEXT NOT NULL,
     b TEXT NOT NULL,
