@@ -34,6 +34,7 @@ class SQLiteStore:
         # Signatures read or written by this process, by id (see StoryTables.signatures_by_id). Coherent
         # because one process writes a store at a time (lock.py); a rollback empties it.
         self.signature_cache: dict[int, tuple] = {}
+        self._savepoints = 0
 
     @classmethod
     def from_uri(cls, uri: str) -> "SQLiteStore":
@@ -75,10 +76,23 @@ class SQLiteStore:
     @contextmanager
     def transaction(self):
         """One write transaction: committed whole, or rolled back whole (a write error is a StoreError).
-        Inside another, it is part of that one, which commits or rolls back the whole."""
+        Inside another it is a savepoint of that one: what it wrote commits or rolls back with the outer
+        one, and when it fails only its own writes are undone before the error goes on."""
         db = self.db
         if db.in_transaction:
-            yield db
+            self._savepoints += 1
+            name = f"nested_{self._savepoints}"
+            db.execute(f"SAVEPOINT {name}")
+            try:
+                yield db
+                db.execute(f"RELEASE {name}")
+            except BaseException:
+                db.execute(f"ROLLBACK TO {name}")
+                db.execute(f"RELEASE {name}")
+                self.signature_cache.clear()
+                raise
+            finally:
+                self._savepoints -= 1
             return
         db.execute("BEGIN IMMEDIATE")
         try:
