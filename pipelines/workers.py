@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
+import multiprocessing.context
 import multiprocessing.forkserver
+import multiprocessing.popen_forkserver
+import multiprocessing.spawn
 from concurrent.futures import FIRST_COMPLETED, TimeoutError, wait
 from typing import Callable, Iterator
 
@@ -23,7 +26,7 @@ from .stories.fingerprint import Signer
 _TASKS_PER_WORKER = 500  # recycle workers so no library cache grows without bound
 
 
-_PRELOAD = ["pipelines.article", "pipelines.steps.templates", "pipelines.stories.fingerprint"]
+_PRELOAD = ["pipelines.article", "pipelines.workers"]
 _signers: dict = {}
 
 
@@ -32,6 +35,36 @@ def start_forkserver() -> None:
     (Scrapy's, the store's) instead of delaying the first page. Returns at once; the pool uses it later."""
     multiprocessing.get_context("forkserver").set_forkserver_preload(_PRELOAD)
     multiprocessing.forkserver.ensure_running()
+
+
+class _Popen(multiprocessing.popen_forkserver.Popen):
+    """The fork server's Popen, except that the new worker does not first import the parent's main module,
+    as multiprocessing has it do: under `scrapy reprocess` or `scrapy crawl` that is Scrapy, 0.2 s of CPU
+    per worker (and per recycled worker) before its first page. Nothing a worker runs lives in it."""
+
+    def _launch(self, process_obj):
+        prepare = multiprocessing.spawn.get_preparation_data
+
+        def without_main(name):
+            data = prepare(name)
+            data.pop("init_main_from_name", None)
+            data.pop("init_main_from_path", None)
+            return data
+        multiprocessing.spawn.get_preparation_data = without_main   # only pebble's manager thread starts workers
+        try:
+            super()._launch(process_obj)
+        finally:
+            multiprocessing.spawn.get_preparation_data = prepare
+
+
+class _WorkerProcess(multiprocessing.context.ForkServerProcess):
+    @staticmethod
+    def _Popen(process_obj):
+        return _Popen(process_obj)
+
+
+class _WorkerContext(multiprocessing.context.ForkServerContext):
+    Process = _WorkerProcess
 
 
 def _warm_up() -> None:
@@ -81,7 +114,7 @@ class ExtractionPool:
         # by the command, usually (start_forkserver); starting it again is a no-op.
         start_forkserver()
         self._pool = ProcessPool(max_workers=self.workers, max_tasks=_TASKS_PER_WORKER, initializer=_warm_up,
-                                 context=multiprocessing.get_context("forkserver"))
+                                 context=_WorkerContext())
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -112,6 +145,11 @@ class ExtractionPool:
                 yield from self._drain(pending, on_other)
         while pending:
             yield from self._drain(pending, on_other)
+
+    def run(self, function, *args):
+        """Run any function (importable by name) in a worker and return its result."""
+        assert self._pool is not None
+        return self._pool.schedule(function, args, timeout=self.timeout).result()
 
     def submit(self, page: Page):
         """Schedule one page; the future's result goes through `outcome`."""
