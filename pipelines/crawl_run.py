@@ -3,6 +3,7 @@ page's outcome (store, then story) exactly as `reprocess` does."""
 from __future__ import annotations
 
 import time
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 
 from .model import Article, Page, Rejected
@@ -52,6 +53,7 @@ class CrawlRun:
         self.version = extract.version()
         self.template_min_articles = template_min_articles
         self.counts = CrawlCounts()
+        self._group: ExitStack | None = None   # the open transaction of the pages not committed yet
         self.started = time.monotonic()
         self.run_id = self.store.begin_run("crawl", {**options, "extractor_version": self.version,
                                                      **asdict(extract), **asdict(dedup)})
@@ -65,8 +67,13 @@ class CrawlRun:
         return self.store.seen(url_key)
 
     def file(self, page: Page, outcome: Article | Rejected, url_key: str) -> str:
-        """Store a page's outcome (marking its URL as fetched) and file an article into its story."""
-        with self.store.transaction():   # the page's row and its story, together (one commit, not two)
+        """Store a page's outcome (marking its URL as fetched) and file an article into its story. Pages
+        are committed together by `commit`, which the spider calls every quarter second (a commit costs
+        ~1 ms of the one main process); each page is a savepoint of that group, so it is whole or absent."""
+        if self._group is None:
+            self._group = ExitStack()
+            self._group.enter_context(self.store.transaction())
+        with self.store.transaction():   # the page's row and its story, together
             result = self.store.save(outcome, page.ref, page.body_sha1, self.version, url_key=url_key)
             if result != "unchanged":
                 self.stories.file(page.fetched_url, outcome if isinstance(outcome, Article) else None)
@@ -77,8 +84,15 @@ class CrawlRun:
             bucket[outcome.reason] = bucket.get(outcome.reason, 0) + 1
         return result
 
+    def commit(self) -> None:
+        """Commit the pages filed since the last commit (a page killed with the process is fetched again)."""
+        group, self._group = self._group, None
+        if group is not None:
+            group.close()
+
     def close(self, status: str) -> CrawlCounts:
         try:
+            self.commit()
             if status == "finished":
                 self.counts.template_updates = self.store.refresh_templates(self.template_min_articles)
             self.stories.file_unfiled()

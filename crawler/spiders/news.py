@@ -10,6 +10,7 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
 from scrapy.utils.gz import gunzip
+from twisted.internet.task import LoopingCall
 
 from crawler.discover import MalformedSource, feed_items, section_links, sitemap_entries, to_utc
 from crawler.options import dedup_options, extract_options
@@ -50,8 +51,20 @@ class NewsSpider(scrapy.Spider):
             spider.outlets = []
             return spider
         spider.max_depth = settings.getint("SITEMAP_MAX_DEPTH")
+        spider._committer = LoopingCall(spider._commit)   # stored pages are committed a quarter second at a time
+        crawler.signals.connect(spider._opened, signal=signals.spider_opened)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
         return spider
+
+    def _opened(self, spider) -> None:
+        self._committer.start(0.25, now=False)
+
+    def _commit(self) -> None:
+        if self.run is not None:
+            try:
+                self.run.commit()
+            except StoreError as exc:   # those pages are not marked fetched: the next run fetches them again
+                self.logger.error("could not commit stored pages: %s", exc)
 
     async def start(self):
         if self.run is None:
@@ -182,6 +195,8 @@ class NewsSpider(scrapy.Spider):
 
     # -- end ----------------------------------------------------------------------------------
     def _closed(self, spider, reason: str) -> None:
+        if self._committer.running:
+            self._committer.stop()
         if self.run is None:
             return
         stats = self.crawler.stats
