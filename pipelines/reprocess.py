@@ -118,28 +118,29 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
             record(outcome.kind, outcome.reason)
         progress.update(counts)
 
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    stop = _Stop()
+    previous = {sig: signal.signal(sig, stop.handle) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         stories.file_unfiled()  # what a killed run left, or everything after --rebuild-stories
         with ExtractionPool(run.workers, run.extract_timeout, extract, dedup) as pool:
-            results = pool.map_unordered(fresh_pages(), on_other)
-            more, interrupted = True, False
+            results = pool.map_unordered(fresh_pages(), on_other, stop.requested)
+            more = True
+            stop.between_pages = True   # from here a signal asks the loop to stop after the page in hand
             while more:
                 # Pages are committed together, a quarter second's worth at a time (a commit costs ~1 ms of
-                # the one main process); each page's rows are its own savepoint, so an interrupted page is
-                # undone whole and the pages before it are kept. A killed run redoes at most this much.
+                # the one main process); each page's rows are its own savepoint. A killed run redoes at
+                # most this much; a stopped one (SIGTERM, Ctrl-C) commits every page it counted.
                 with store.transaction():
                     deadline = time.monotonic() + _COMMIT_EVERY_S
-                    try:
-                        for page, outcome in results:
-                            store_page(page, outcome)
-                            if time.monotonic() >= deadline:
-                                break
-                        else:
-                            more = False
-                    except KeyboardInterrupt:
-                        more, interrupted = False, True
-            if interrupted:
+                    for page, outcome in results:
+                        store_page(page, outcome)
+                        if stop.requested() or time.monotonic() >= deadline:
+                            break
+                    else:
+                        more = False
+                more = more and not stop.requested()
+            stop.between_pages = False
+            if stop.requested():
                 raise KeyboardInterrupt
         counts.template_updates = store.refresh_templates(run.template_min_articles)
         stories.file_unfiled()  # articles whose text the learned templates changed
@@ -147,7 +148,8 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
     except KeyboardInterrupt:
         status = "interrupted"
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         counts.elapsed_s = round(time.monotonic() - started, 3)
         counts.stories = {**asdict(stories.counts), **store.stories().totals()}
         stories.close()
@@ -158,5 +160,19 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
     return counts, status
 
 
-def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
+class _Stop:
+    """SIGTERM and Ctrl-C. Between pages they only ask the page loop to stop (it stops after the page in hand,
+    so every page it counted is stored whole); anywhere else, or the second time, they interrupt at once."""
+
+    def __init__(self):
+        self.between_pages = False
+        self._asked = False
+
+    def requested(self) -> bool:
+        return self._asked
+
+    def handle(self, signum, frame) -> None:
+        if self.between_pages and not self._asked:
+            self._asked = True
+            return
+        raise KeyboardInterrupt

@@ -125,14 +125,18 @@ class ExtractionPool:
             self._pool.stop()
         self._pool.join()
 
-    def map_unordered(self, pages: Iterator, on_other: Callable[[object], None]) -> Iterator[tuple[Page, Article | Rejected | str]]:
+    def map_unordered(self, pages: Iterator, on_other: Callable[[object], None],
+                      stop: Callable[[], bool] = lambda: False) -> Iterator[tuple[Page, Article | Rejected | str]]:
         """(page, outcome) for each Page or HtmlFile in `pages` (an HtmlFile's page comes back without its
         bytes, and its outcome may be UNCHANGED), with a bounded number in flight so memory stays flat;
-        other items, and files that cannot be read, are handed to `on_other`."""
+        other items, and files that cannot be read, are handed to `on_other`. Ends early, within half a
+        second, once `stop()` says so (the pages still in the workers are left to the pool's exit)."""
         assert self._pool is not None
         pending: dict = {}
         limit = 2 * self.workers + 2
         for item in pages:
+            if stop():
+                return
             if isinstance(item, Page):
                 task = (_process, (item, self.options, self.dedup))
             elif isinstance(item, HtmlFile):
@@ -142,9 +146,9 @@ class ExtractionPool:
                 continue
             pending[self._pool.schedule(*task, timeout=self.timeout)] = item
             if len(pending) >= limit:
-                yield from self._drain(pending, on_other)
-        while pending:
-            yield from self._drain(pending, on_other)
+                yield from self._drain(pending, on_other, stop)
+        while pending and not stop():
+            yield from self._drain(pending, on_other, stop)
 
     def run(self, function, *args):
         """Run any function (importable by name) in a worker and return its result."""
@@ -156,8 +160,11 @@ class ExtractionPool:
         assert self._pool is not None
         return self._pool.schedule(_process, (page, self.options, self.dedup), timeout=self.timeout)
 
-    def _drain(self, pending: dict, on_other: Callable[[object], None]) -> Iterator[tuple[Page, Article | Rejected | str]]:
-        done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
+    def _drain(self, pending: dict, on_other: Callable[[object], None],
+               stop: Callable[[], bool]) -> Iterator[tuple[Page, Article | Rejected | str]]:
+        done: set = set()
+        while not done and not stop():
+            done, _ = wait(list(pending), timeout=0.5, return_when=FIRST_COMPLETED)
         for future in done:
             item = pending.pop(future)
             if isinstance(item, Page):
