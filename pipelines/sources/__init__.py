@@ -43,6 +43,7 @@ class HtmlFile:
     path: Path
     unchanged_sha1: str | None = None   # the bytes stored for this page by the current extractor: if the
                                         # file still has them, its stored row stands and it is not extracted
+
     @property
     def fetched_url(self) -> str:
         return self.path.as_uri()
