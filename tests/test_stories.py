@@ -195,11 +195,14 @@ def test_stories_do_not_depend_on_arrival_order(tmp_path):
 
 def test_filing_in_batches_gives_the_stories_filing_one_by_one_gives(tmp_path):
     """file_unfiled links a whole batch first and re-arranges each touched story once: the stories, origins,
-    relations and similarities are those of filing the same articles one at a time, after a first filing,
-    after re-filing every article of the same stories at once, and after a rebuild from nothing."""
+    relations and similarities are those of filing the same articles one at a time (where copies arriving
+    after every member only extend their story), after a first filing, after re-filing every article of the
+    same stories at once, and after a rebuild from nothing."""
     corpus = _corpus()
     one_by_one = Filer(tmp_path / "a.sqlite").add(*corpus)
     expected = one_by_one.rows()
+    assert one_by_one.stories.counts.extended >= 6   # later copies only extended their story (filing._extend)
+    one_by_one.check_stories_are_link_components()
     one_by_one.close()
     batched = Filer(tmp_path / "b.sqlite")
     for a in corpus:

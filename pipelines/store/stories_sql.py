@@ -174,6 +174,31 @@ class StoryTables:
                             [(url, arr.story_id, rel, round(similarity[url], 4))
                              for url, rel in sorted(arr.relations.items()) if url not in unchanged])
 
+    def story_tail(self, story_id: str) -> tuple[str, int, str | None] | None:
+        """(origin url, size, latest member time) of a story, or None."""
+        row = self.db.execute("SELECT origin_url, size FROM stories WHERE story_id=?", (story_id,)).fetchone()
+        if row is None:
+            return None
+        latest, = self.db.execute("SELECT MAX(s.t) FROM story_members m JOIN signatures s ON s.fetched_url = m.fetched_url "
+                                  "WHERE m.story_id=?", (story_id,)).fetchone()
+        return row[0], row[1], latest
+
+    def story_has_host(self, story_id: str, host: str) -> bool:
+        return self.db.execute("SELECT 1 FROM story_members m JOIN articles a ON a.fetched_url = m.fetched_url "
+                               "WHERE m.story_id=? AND COALESCE(a.host, '')=? LIMIT 1", (story_id, host)).fetchone() is not None
+
+    def story_hosts_with_text(self, story_id: str, text_hash: str) -> list[str]:
+        """The hosts of the story's members whose normalised text has this hash."""
+        return [r[0] for r in self.db.execute(
+            "SELECT COALESCE(a.host, '') FROM story_members m JOIN signatures s ON s.fetched_url = m.fetched_url "
+            "JOIN articles a ON a.fetched_url = m.fetched_url WHERE m.story_id=? AND s.text_hash=?", (story_id, text_hash))]
+
+    def add_members(self, story_id: str, rows: list[tuple[str, str, float]]) -> None:
+        """New members (url, relation, similarity) of a story whose origin and other members stay as they are."""
+        self.db.executemany("INSERT OR REPLACE INTO story_members VALUES (?, ?, ?, ?)",
+                            [(url, story_id, rel, round(sim, 4)) for url, rel, sim in rows])
+        self.db.execute("UPDATE stories SET size = size + ? WHERE story_id=?", (len(rows), story_id))
+
     def drop_member(self, fetched_url: str) -> None:
         self.db.execute("DELETE FROM story_members WHERE fetched_url=?", (fetched_url,))
 

@@ -24,7 +24,7 @@ from ..model import Article
 from ..options import DedupOptions
 from .fingerprint import Signer
 from .index import WindowIndex, shift
-from .origin import arrange
+from .origin import arrange, site_of
 from .verify import decide, estimate_many, exact
 
 
@@ -40,6 +40,7 @@ class FilingCounts:
     late: int = 0
     exact_checks: int = 0
     relinked: int = 0   # members of a story linked again because one of them left it or changed
+    extended: int = 0   # stories that only gained later members, written without re-arranging them
 
 
 @dataclass
@@ -165,14 +166,22 @@ class Stories:
             self._link(url, sig, node(url, kept.get(url)), groups, node)
         # The stories now: each set of articles and untouched stories that linking joined.
         mine = {node(u, kept.get(u)) for u in loose | set(kept)}
-        parts: dict[str, set[str]] = {groups.find(n): set() for n in mine}
+        parts: dict[str, list[str]] = {groups.find(n): [] for n in mine}
         for n in mine | groups.seen:
             part = parts.get(groups.find(n))
             if part is not None:
-                part |= set(tables.story_urls(n[2:])) if n.startswith("s:") else {n[2:]}
+                part.append(n)
         old_stories = {story for story, _ in before.values() if story is not None}
         old_stories |= {n[2:] for n in groups.seen if n.startswith("s:")}
-        return self._rearrange([sorted(m) for _, m in sorted(parts.items())], set(signed), old_stories)
+        changed_stories = set(kept.values())
+        extensions = []   # a part that is one untouched story plus new articles only may just be extended
+        for _, ns in sorted(parts.items()):
+            stories_here = [n[2:] for n in ns if n.startswith("s:")]
+            newcomers = sorted(n[2:] for n in ns if n.startswith("u:"))
+            simple = (len(stories_here) == 1 and stories_here[0] not in changed_stories and newcomers
+                      and all(u in signed and before[u][0] is None for u in newcomers))
+            extensions.append((stories_here[0], newcomers) if simple else None)
+        return self._rearrange([sorted(ns) for _, ns in sorted(parts.items())], set(signed), old_stories, extensions)
 
     def _sign(self, url: str, extracted: Article | None) -> _Signed | None:
         """Store the article's signature (the index gets it when it is linked); None when it is no longer
@@ -246,13 +255,21 @@ class Stories:
         theirs = other_sig.shingles if other_sig.shingles is not None else self.tables.shingles(other)
         return mine, theirs
 
-    def _rearrange(self, components: list[list[str]], changed: set[str], old_stories: set[str]) -> dict[str, str]:
-        """Write the story of each component (origin, relations, similarities); returns url -> story_id.
-        Only member rows that change are written, and a member whose text and origin are the same as before
-        keeps the similarity measured then; stories left empty go."""
+    def _rearrange(self, parts: list[list[str]], changed: set[str], old_stories: set[str],
+                   extensions: list | None = None) -> dict[str, str]:
+        """Write the story of each part, a component given as its articles ("u:<url>") and untouched stories
+        ("s:<id>"): origin, relations, similarities; returns url -> story_id. Only member rows that change
+        are written, and a member whose text and origin are the same as before keeps the similarity measured
+        then; stories left empty go. A part that is an untouched story plus new articles (`extensions`) is
+        extended in place when it can be (_extend)."""
         tables = self.tables
         assigned: dict[str, str] = {}
-        for component in components:
+        for i, part in enumerate(parts):
+            extended = self._extend(*extensions[i]) if extensions and extensions[i] else None
+            if extended is not None:
+                assigned.update(extended)
+                continue
+            component = sorted({u for n in part for u in (tables.story_urls(n[2:]) if n.startswith("s:") else [n[2:]])})
             found = tables.members(component)
             if not found:
                 continue
@@ -280,6 +297,39 @@ class Stories:
         for sid in old_stories - set(assigned.values()):
             tables.drop_story_if_empty(sid)
         return assigned
+
+
+    def _extend(self, story_id: str, newcomers: list[str]) -> dict[str, str] | None:
+        """New articles that all come after every member of a story (the usual case: copies arriving in
+        time order) change nothing already written: not the origin, its reason, or any member's relation
+        (a relation depends only on the members before it, origin.py). Only their own rows are written,
+        each relation worked out as `arrange` would, so a story of n copies costs a few lookups, not n
+        member reads. None when that does not hold: the caller re-arranges the whole story."""
+        tables = self.tables
+        tail = tables.story_tail(story_id)
+        if tail is None or tail[1] < 2 or tail[2] is None:   # a story of one: its reason changes
+            return None
+        origin, _, latest = tail
+        found = tables.members(newcomers)
+        if len(found) != len(newcomers) or any(m.t <= latest for m, *_ in found):
+            return None
+        origin_shingles = tables.shingles(origin)
+        texts: set[tuple[str, str]] = set()
+        hosts: set[str] = set()
+        rows = []
+        for m, *_ in sorted(found, key=lambda f: f[0].rank()):
+            if (m.text_hash, m.site) in texts or any(site_of(h) == m.site for h in tables.story_hosts_with_text(story_id, m.text_hash)):
+                relation = "duplicate"
+            elif m.host in hosts or tables.story_has_host(story_id, m.host):
+                relation = "revision"
+            else:
+                relation = "syndicated"
+            texts.add((m.text_hash, m.site))
+            hosts.add(m.host)
+            rows.append((m.fetched_url, relation, exact(origin_shingles, tables.shingles(m.fetched_url)).jaccard))
+        tables.add_members(story_id, rows)
+        self.counts.extended += 1
+        return {url: story_id for url, _, _ in rows}
 
 
 def _utc(iso: str) -> str:

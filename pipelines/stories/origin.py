@@ -26,10 +26,7 @@ class Member:
 
     @property
     def site(self) -> str:
-        host = self.host
-        for p in _HOST_PREFIXES:
-            host = host.removeprefix(p)
-        return host
+        return site_of(self.host)
 
     def rank(self) -> tuple:
         return (self.t, not self.wire_own, self.fetched_url)
@@ -41,6 +38,13 @@ class Arrangement:
     origin: str
     reason: str
     relations: dict[str, str]   # fetched_url -> origin | syndicated | revision | duplicate
+
+
+def site_of(host: str) -> str:
+    """The host without www., m., amp., mobile.: copies on those are the same site."""
+    for p in _HOST_PREFIXES:
+        host = host.removeprefix(p)
+    return host
 
 
 def story_id(origin_url: str) -> str:
