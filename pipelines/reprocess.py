@@ -132,8 +132,9 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
                 # most this much; a stopped one (SIGTERM, Ctrl-C) commits every page it counted.
                 with store.transaction():
                     deadline = time.monotonic() + _COMMIT_EVERY_S
-                    for page, outcome in results:
-                        store_page(page, outcome)
+                    for result in results:
+                        if result is not None:   # (None: the workers are busy; a page stuck for long
+                            store_page(*result)  # must not hold back the pages before it)
                         if stop.requested() or time.monotonic() >= deadline:
                             break
                     else:

@@ -129,8 +129,9 @@ class ExtractionPool:
                       stop: Callable[[], bool] = lambda: False) -> Iterator[tuple[Page, Article | Rejected | str]]:
         """(page, outcome) for each Page or HtmlFile in `pages` (an HtmlFile's page comes back without its
         bytes, and its outcome may be UNCHANGED), with a bounded number in flight so memory stays flat;
-        other items, and files that cannot be read, are handed to `on_other`. Ends early, within half a
-        second, once `stop()` says so (the pages still in the workers are left to the pool's exit)."""
+        other items, and files that cannot be read, are handed to `on_other`. While no page finishes, None
+        comes every half second. Ends early, within half a second, once `stop()` says so (the pages still in
+        the workers are left to the pool's exit)."""
         assert self._pool is not None
         pending: dict = {}
         limit = 2 * self.workers + 2
@@ -165,6 +166,8 @@ class ExtractionPool:
         done: set = set()
         while not done and not stop():
             done, _ = wait(list(pending), timeout=0.5, return_when=FIRST_COMPLETED)
+            if not done:
+                yield None   # nothing finished in half a second: the caller may commit what it has
         for future in done:
             item = pending.pop(future)
             if isinstance(item, Page):

@@ -135,7 +135,9 @@ def test_a_transaction_inside_another_commits_or_rolls_back_with_it(tmp_path):
 
 def test_an_interrupted_reprocess_keeps_whole_pages_and_the_next_run_finishes_the_rest(wirecrawl, tmp_path):
     """SIGTERM half-way: the run is recorded as interrupted, what it counts as stored is what the store holds
-    (pages are committed in groups, each page whole), and the next run ends where one uninterrupted run ends."""
+    (pages are committed in groups, each page whole), and the next run ends where one uninterrupted run ends.
+    A page of deeply nested tables holds the one worker mid-run, so the signal always lands half-way; the
+    pages before it are committed while it is stuck."""
     import signal
     import sqlite3
     import subprocess
@@ -143,33 +145,39 @@ def test_an_interrupted_reprocess_keeps_whole_pages_and_the_next_run_finishes_th
     import time
 
     from conftest import ROOT
+    from pages import nested_tables_html
     from stories_fixtures import story
 
     folder = tmp_path / "pages"
     folder.mkdir()
-    for i in range(160):
-        (folder / f"{i:03d}.html").write_text(article_html(title=f"Story {i}", paragraphs=story(1000 + i % 40, 6)))
+    for i in range(60):
+        (folder / f"{i:03d}.html").write_text(article_html(title=f"Story {i}", paragraphs=story(1000 + i % 20, 6)))
+    stuck = folder / "030-stuck.html"
+    stuck.write_text(nested_tables_html())
     proc = subprocess.Popen([sys.executable, "-m", "scrapy.cmdline", "reprocess", str(folder), "--store", wirecrawl.store,
-                             "--workers", "1"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--workers", "1", "-s", "EXTRACT_TIMEOUT=60"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     stored = 0
-    for _ in range(600):   # until some pages are committed
+    for _ in range(300):   # until the pages before the stuck one are committed (it holds the worker 60 s)
         time.sleep(0.05)
         try:
             with sqlite3.connect(wirecrawl.store_path) as db:
                 stored = db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
         except sqlite3.Error:
             continue
-        if stored >= 10:
+        if stored >= 30:   # the 30 pages before it
             break
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=120)
+    assert stored == 30, "the pages before the stuck one were not committed while it held the worker"
     assert proc.returncode == 130, out + err
     (status, counts), = wirecrawl.query("SELECT status, counts FROM runs")
     held = wirecrawl.query("SELECT COUNT(*) FROM articles")[0][0]
-    assert status == "interrupted" and 10 <= held < 160
+    assert status == "interrupted" and held == 30
     assert json.loads(counts)["articles"]["new"] == held
     assert wirecrawl.query("SELECT COUNT(*) FROM story_members")[0][0] + len(wirecrawl.query("SELECT * FROM unfiled")) >= held
 
+    stuck.unlink()   # the rest of the run, without the page that would hold it up for a minute
     wirecrawl.reprocess(folder)
     once = Wirecrawl(tmp_path / "once")
     (tmp_path / "once").mkdir()
