@@ -85,7 +85,7 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
         progress.update(counts)
 
     def fresh_pages():
-        for item in sources.read(files, lazy_html=True):   # workers read the HTML files
+        for item in sources.read(files):   # HTML files come unread: the workers read them
             if isinstance(item, (Page, HtmlFile)) and not run.force:
                 known = store.known(item.fetched_url)
                 if isinstance(item, HtmlFile):   # the worker compares the file's bytes

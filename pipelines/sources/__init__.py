@@ -49,15 +49,13 @@ class HtmlFile:
         return self.path.as_uri()
 
 
-def read(files: list[Path], lazy_html: bool = False) -> Iterator[Page | HtmlFile | BadRecord | Skipped]:
-    """The pages of these files in order; with `lazy_html`, bare HTML files come as HtmlFile, unread."""
+def read(files: list[Path]) -> Iterator[Page | HtmlFile | BadRecord | Skipped]:
+    """The pages of these files in order; bare HTML files come as HtmlFile, for a worker to read."""
     for path in files:
         if _kind(path) == "warc":
             yield from read_warc(path)
-        elif lazy_html:
-            yield HtmlFile(path.resolve())
         else:
-            yield read_html_file(path)
+            yield HtmlFile(path.resolve())
 
 
 def read_html_file(path: Path) -> Page | BadRecord:

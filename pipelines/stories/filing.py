@@ -25,7 +25,7 @@ from ..options import DedupOptions
 from .fingerprint import Signer
 from .index import WindowIndex, shift
 from .origin import arrange, site_of
-from .verify import decide, estimate_many, exact
+from .verify import decide, estimate_many, exact, linked
 
 
 class DedupParamsMismatch(Exception):
@@ -225,7 +225,7 @@ class Stories:
         if not rows:
             return
         est = estimate_many(sig.minhash, sig.n, np.array([r[4] for r in rows]), np.array([r[3] for r in rows]))
-        plausible = np.flatnonzero(est.possible(self.options))
+        plausible = np.flatnonzero(linked(est, self.options, self.options.exact_margin))
         if not len(plausible):
             return
         stories = tables.stories_of([rows[i][1] for i in plausible])

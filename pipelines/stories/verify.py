@@ -23,27 +23,11 @@ def estimate(sig_a: np.ndarray, n_a: int, sig_b: np.ndarray, n_b: int) -> Overla
     return Overlap(j, min(1.0, shared / max(1, min(n_a, n_b))), shared)
 
 
-@dataclass(frozen=True)
-class Estimates:
-    """`estimate` of one signature against many, as arrays."""
-    jaccard: np.ndarray
-    containment: np.ndarray
-    shared: np.ndarray
-
-    def possible(self, opts: DedupOptions) -> np.ndarray:
-        """Which pairs the linking rule, loosened by exact_margin, admits: the others are not one story
-        (what `decide` would say of each without counting)."""
-        s = opts.exact_margin
-        return (self.shared >= opts.min_shared * (1 - s)) & (
-            (self.jaccard >= opts.jaccard - s)
-            | ((self.containment >= opts.containment - s) & (self.jaccard >= opts.containment_min_jaccard - s)))
-
-
-def estimate_many(sig_a: np.ndarray, n_a: int, sigs: np.ndarray, ns: np.ndarray) -> Estimates:
-    """`estimate(sig_a, n_a, sigs[i], ns[i])` for every row i, at once."""
+def estimate_many(sig_a: np.ndarray, n_a: int, sigs: np.ndarray, ns: np.ndarray) -> Overlap:
+    """`estimate(sig_a, n_a, sigs[i], ns[i])` for every row i, at once: an Overlap of arrays."""
     j = np.count_nonzero(sigs == sig_a, axis=1) / sig_a.shape[0]
     shared = j * (n_a + ns) / (1 + j)
-    return Estimates(j, np.minimum(1.0, shared / np.maximum(1, np.minimum(n_a, ns))), shared)
+    return Overlap(j, np.minimum(1.0, shared / np.maximum(1, np.minimum(n_a, ns))), shared)
 
 
 def exact(sh_a: np.ndarray, sh_b: np.ndarray) -> Overlap:
@@ -52,13 +36,12 @@ def exact(sh_a: np.ndarray, sh_b: np.ndarray) -> Overlap:
     return Overlap(shared / union if union else 0.0, shared / max(1, min(len(sh_a), len(sh_b))), shared)
 
 
-def linked(o: Overlap, opts: DedupOptions, slack: float = 0.0) -> bool:
-    """The linking rule; `slack` loosens (+) or tightens (-) every threshold at once."""
-    if o.shared < opts.min_shared * (1 - slack):
-        return False
-    if o.jaccard >= opts.jaccard - slack:
-        return True
-    return o.containment >= opts.containment - slack and o.jaccard >= opts.containment_min_jaccard - slack
+def linked(o: Overlap, opts: DedupOptions, slack: float = 0.0):
+    """The linking rule; `slack` loosens (+) or tightens (-) every threshold at once. A bool, or for an
+    Overlap of arrays (estimate_many) an array of them."""
+    return (o.shared >= opts.min_shared * (1 - slack)) & (
+        (o.jaccard >= opts.jaccard - slack)
+        | ((o.containment >= opts.containment - slack) & (o.jaccard >= opts.containment_min_jaccard - slack)))
 
 
 def decide(sig_a: np.ndarray, n_a: int, sig_b: np.ndarray, n_b: int,
