@@ -64,7 +64,8 @@ class NewsSpider(scrapy.Spider):
             try:
                 self.run.commit()
             except StoreError as exc:   # those pages are not marked fetched: the next run fetches them again
-                self.logger.error("could not commit stored pages: %s", exc)
+                self.run.counts.error("commit_failed")
+                self.logger.error("could not commit stored pages (the next run fetches them again): %s", exc)
 
     async def start(self):
         if self.run is None:
