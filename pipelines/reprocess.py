@@ -7,13 +7,14 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from . import sources
+from .forkserver import start_forkserver
 from .model import Article, Page, Rejected
 from .options import DedupOptions, ExtractOptions, RunOptions
 from .progress import Progress
 from .sources import HtmlFile, Skipped
 from .store import open_store
 from .stories import Stories
-from .workers import UNCHANGED, ExtractionPool, start_forkserver
+from .workers import UNCHANGED, ExtractionPool
 
 
 @dataclass

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import multiprocessing.context
-import multiprocessing.forkserver
 import multiprocessing.popen_forkserver
 import multiprocessing.spawn
 from concurrent.futures import FIRST_COMPLETED, TimeoutError, wait
@@ -17,6 +16,7 @@ from typing import Callable, Iterator
 
 from pebble import ProcessExpired, ProcessPool
 
+from .forkserver import start_forkserver
 from .model import Article, Page, Rejected
 from .options import DedupOptions, ExtractOptions
 from .sources import BadRecord, HtmlFile, read_html_file
@@ -26,15 +26,7 @@ from .stories.fingerprint import Signer
 _TASKS_PER_WORKER = 500  # recycle workers so no library cache grows without bound
 
 
-_PRELOAD = ["pipelines.article", "pipelines.workers"]
 _signers: dict = {}
-
-
-def start_forkserver() -> None:
-    """Start the fork server now: its import of the extractor (0.4 s) then overlaps the caller's own start
-    (Scrapy's, the store's) instead of delaying the first page. Returns at once; the pool uses it later."""
-    multiprocessing.get_context("forkserver").set_forkserver_preload(_PRELOAD)
-    multiprocessing.forkserver.ensure_running()
 
 
 class _Popen(multiprocessing.popen_forkserver.Popen):

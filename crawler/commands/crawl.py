@@ -5,7 +5,7 @@ from __future__ import annotations
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
-from pipelines.workers import start_forkserver
+from pipelines.forkserver import start_forkserver
 
 
 class Command(ScrapyCrawl):

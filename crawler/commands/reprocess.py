@@ -2,17 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
-from crawler.options import dedup_options, extract_options, run_options
-from pipelines.progress import Progress, format_summary
-from pipelines.reprocess import NothingToDo, reprocess
-from pipelines.sources import SourceError
-from pipelines.store import StoreError
-from pipelines.stories import DedupParamsMismatch
+from pipelines.forkserver import start_forkserver
 
 
 class Command(ScrapyCommand):
@@ -39,6 +35,16 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if not args and not opts.rebuild_stories:
             raise UsageError("give at least one WARC file, HTML file or directory (or --rebuild-stories)")
+        if args:
+            start_forkserver()   # first: the workers' imports (0.35 s) overlap the main process's own
+        # Imported here, after the fork server has started, rather than when Scrapy lists its commands
+        from crawler.options import dedup_options, extract_options, run_options
+        from pipelines.progress import Progress, format_summary
+        from pipelines.reprocess import NothingToDo, reprocess
+        from pipelines.sources import SourceError
+        from pipelines.store import StoreError
+        from pipelines.stories import DedupParamsMismatch
+
         try:
             run = run_options(self.settings, opts.store, opts.workers, opts.force)
             extract = extract_options(self.settings)
@@ -51,3 +57,6 @@ class Command(ScrapyCommand):
         print(format_summary(counts, status, run.store_uri))
         if status != "finished":
             self.exitcode = 130
+        # Everything is stored, closed and printed, and the process ends next: spare the interpreter its last
+        # garbage collection over every object it holds (0.15-0.2 s of a run's end, measured).
+        gc.freeze()
