@@ -85,16 +85,20 @@ class CrawlRun:
         return result
 
     def commit(self) -> None:
-        """Commit the pages filed since the last commit (a page killed with the process is fetched again)."""
+        """Commit the pages filed since the last commit (a page killed with the process is fetched again),
+        with the template lines learned from the hosts that have grown enough (so their later pages are
+        stored clean) and the re-filing of the articles those changed, each in transactions of their own."""
         group, self._group = self._group, None
         if group is not None:
             group.close()
+            self.counts.template_updates += self.store.refresh_templates(self.template_min_articles, due_only=True)
+            self.stories.file_unfiled()
 
     def close(self, status: str) -> CrawlCounts:
         try:
             self.commit()
             if status == "finished":
-                self.counts.template_updates = self.store.refresh_templates(self.template_min_articles)
+                self.counts.template_updates += self.store.refresh_templates(self.template_min_articles)
             self.stories.file_unfiled()
             self.counts.stories_joined = self.stories.counts.stories_joined
             self.counts.stories = self.store.stories().totals()

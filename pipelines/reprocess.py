@@ -119,6 +119,12 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
             record(outcome.kind, outcome.reason)
         progress.update(counts)
 
+    def learn_templates(due_only: bool) -> None:
+        """Learn the hosts' template lines (as the run goes: those of the hosts that have grown enough, so
+        later pages are stored clean) and re-file the articles whose text they changed."""
+        counts.template_updates += store.refresh_templates(run.template_min_articles, due_only)
+        stories.file_unfiled()
+
     stop = _Stop()
     previous = {sig: signal.signal(sig, stop.handle) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -140,12 +146,12 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
                             break
                     else:
                         more = False
+                learn_templates(due_only=True)   # after the pages' commit: it never holds them back
                 more = more and not stop.requested()
             stop.between_pages = False
             if stop.requested():
                 raise KeyboardInterrupt
-        counts.template_updates = store.refresh_templates(run.template_min_articles)
-        stories.file_unfiled()  # articles whose text the learned templates changed
+        learn_templates(due_only=False)
         status = "finished"
     except KeyboardInterrupt:
         status = "interrupted"

@@ -183,3 +183,37 @@ def test_an_interrupted_reprocess_keeps_whole_pages_and_the_next_run_finishes_th
     (tmp_path / "once").mkdir()
     once.reprocess(folder)
     assert wirecrawl.export() == once.export()
+
+
+def test_a_run_learns_templates_as_it_goes_and_ends_where_learning_at_the_end_ends(tmp_path):
+    """refresh_templates(due_only=True), as a run calls it between commits: a host's line is learned once
+    its first articles show it, later articles are stored without it, and the rows end up exactly as when
+    everything is learned at the end; the host is refreshed again only when it has doubled."""
+    from stories_fixtures import story
+
+    from pipelines.model import Article, RawRef
+
+    def article(i: int) -> Article:
+        url = f"https://gazette.example/news/{i}"
+        return Article(url, url, None, f"Story {i}", [], f"2025-03-0{1 + i % 9}T10:00:00+00:00", None, None,
+                       "gazette.example", "en", None, [], None, None, None, None, story(100 + i, 4) + [TEMPLATE_LINE],
+                       "2025-03-10T00:00:00+00:00")
+
+    as_it_goes, at_the_end = open_store(f"sqlite:///{tmp_path / 'a.sqlite'}"), open_store(f"sqlite:///{tmp_path / 'b.sqlite'}")
+    text_when_saved, rewritten, refreshed_at = {}, 0, []
+    for i in range(8):
+        as_it_goes.save(article(i), RawRef("x"), "s", "v")
+        at_the_end.save(article(i), RawRef("x"), "s", "v")
+        text_when_saved[i] = as_it_goes.db.execute("SELECT text FROM articles WHERE fetched_url=?",
+                                                   (article(i).fetched_url,)).fetchone()[0]
+        rewritten += as_it_goes.refresh_templates(3, due_only=True)
+        if not as_it_goes.db.execute("SELECT 1 FROM dirty_hosts").fetchone():
+            refreshed_at.append(i + 1)
+    assert refreshed_at == [3, 6]          # after 3 articles, then once 3 more doubled the host
+    assert rewritten == 3                  # only the three saved before the line was known were rewritten
+    assert [TEMPLATE_LINE in text_when_saved[i] for i in range(8)] == [True] * 3 + [False] * 5
+    assert as_it_goes.refresh_templates(3) == 0        # the end of the run: nothing left to rewrite
+    assert at_the_end.refresh_templates(3) == 8
+    query = "SELECT fetched_url, text, lines FROM articles ORDER BY fetched_url"
+    assert as_it_goes.db.execute(query).fetchall() == at_the_end.db.execute(query).fetchall()
+    assert not any(TEMPLATE_LINE in text for _, text, _ in as_it_goes.db.execute(query))
