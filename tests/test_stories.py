@@ -222,6 +222,25 @@ def test_filing_in_batches_gives_the_stories_filing_one_by_one_gives(tmp_path):
     rebuilt.close()
 
 
+def test_copies_tied_on_time_extend_their_story_when_they_come_last_by_url(tmp_path):
+    """Outlets that keep the wire's own timestamp tie on time; a tied copy ranks by URL after the others, so
+    one arriving in that order only extends its story, and the rows are those of re-arranging it whole."""
+    wire = story(31)
+    copies = [article(AP + "31", wire, T0)] + [
+        article(f"https://{name}.example/31", body, T0)
+        for name, body in [("a", trimmed(wire, 0.8)), ("b", wire), ("c", straight_quoted(wire)), ("d", wire)]]
+    in_url_order = Filer(tmp_path / "a.sqlite").add(*copies)
+    assert in_url_order.stories.counts.extended == 3   # every copy after the story's first two
+    reversed_order = Filer(tmp_path / "b.sqlite").add(*reversed(copies))
+    assert reversed_order.stories.counts.extended == 0
+    assert in_url_order.rows() == reversed_order.rows()
+    relations = {u: r for u, (_, r, _) in in_url_order.rows().items()}
+    assert relations[AP + "31"] == "origin" and relations["https://d.example/31"] == "syndicated"
+    in_url_order.check_stories_are_link_components()
+    in_url_order.close()
+    reversed_order.close()
+
+
 def test_a_second_run_links_new_copies_to_stories_of_the_first(tmp_path):
     wire = story(7)
     f = Filer(tmp_path / "s.sqlite").add(article(AP + "7", wire, T0))

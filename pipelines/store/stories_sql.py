@@ -174,14 +174,18 @@ class StoryTables:
                             [(url, arr.story_id, rel, round(similarity[url], 4))
                              for url, rel in sorted(arr.relations.items()) if url not in unchanged])
 
-    def story_tail(self, story_id: str) -> tuple[str, int, str | None] | None:
-        """(origin url, size, latest member time) of a story, or None."""
+    def story_tail(self, story_id: str) -> tuple[str, int, Member | None] | None:
+        """(origin url, size, the member ranked last: latest, and last of those tied with it) of a story, or None."""
         row = self.db.execute("SELECT origin_url, size FROM stories WHERE story_id=?", (story_id,)).fetchone()
         if row is None:
             return None
-        latest, = self.db.execute("SELECT MAX(s.t) FROM story_members m JOIN signatures s ON s.fetched_url = m.fetched_url "
-                                  "WHERE m.story_id=?", (story_id,)).fetchone()
-        return row[0], row[1], latest
+        tied = self.db.execute(
+            "SELECT s.fetched_url, a.host, s.t, a.published IS NOT NULL, s.text_hash FROM story_members m "
+            "JOIN signatures s ON s.fetched_url = m.fetched_url JOIN articles a ON a.fetched_url = m.fetched_url "
+            "WHERE m.story_id=? AND s.t = (SELECT MAX(s2.t) FROM story_members m2 JOIN signatures s2 "
+            "ON s2.fetched_url = m2.fetched_url WHERE m2.story_id=?)", (story_id, story_id)).fetchall()
+        last = max((Member(r[0], r[1] or "", r[2], bool(r[3]), r[4]) for r in tied), key=Member.rank, default=None)
+        return row[0], row[1], last
 
     def story_has_host(self, story_id: str, host: str) -> bool:
         return self.db.execute("SELECT 1 FROM story_members m JOIN articles a ON a.fetched_url = m.fetched_url "

@@ -300,18 +300,19 @@ class Stories:
 
 
     def _extend(self, story_id: str, newcomers: list[str]) -> dict[str, str] | None:
-        """New articles that all come after every member of a story (the usual case: copies arriving in
-        time order) change nothing already written: not the origin, its reason, or any member's relation
-        (a relation depends only on the members before it, origin.py). Only their own rows are written,
-        each relation worked out as `arrange` would, so a story of n copies costs a few lookups, not n
-        member reads. None when that does not hold: the caller re-arranges the whole story."""
+        """New articles that all rank after every member of a story (the usual case: copies arriving in
+        time order, or tied on time and after it by URL) change nothing already written: not the origin,
+        its reason, or any member's relation (a relation depends only on the members ranked before it,
+        origin.py). Only their own rows are written, each relation worked out as `arrange` would, so a
+        story of n copies costs a few lookups, not n member reads. None when that does not hold: the
+        caller re-arranges the whole story."""
         tables = self.tables
         tail = tables.story_tail(story_id)
         if tail is None or tail[1] < 2 or tail[2] is None:   # a story of one: its reason changes
             return None
-        origin, _, latest = tail
+        origin, _, last = tail
         found = tables.members(newcomers)
-        if len(found) != len(newcomers) or any(m.t <= latest for m, *_ in found):
+        if len(found) != len(newcomers) or any(m.rank() <= last.rank() for m, *_ in found):
             return None
         origin_shingles = tables.shingles(origin)
         texts: set[tuple[str, str]] = set()
