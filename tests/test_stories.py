@@ -241,6 +241,24 @@ def test_copies_tied_on_time_extend_their_story_when_they_come_last_by_url(tmp_p
     reversed_order.close()
 
 
+def test_a_late_copy_relates_again_only_the_members_of_its_site_and_matches_a_full_arrangement(tmp_path):
+    """A copy that arrives late, but after the story's first two members, is inserted without re-arranging
+    the story: the later copy on its site becomes its duplicate, the rows are those of filing in time order."""
+    wire = story(32)
+    copies = [article(AP + "32", wire, T0), article("https://a.example/32", trimmed(wire, 0.8), at(1)),
+              article("https://www.b.example/32?utm=x", wire, at(3)), article("https://c.example/32", wire, at(4)),
+              article("https://b.example/32", wire, at(2))]          # late: before the www.b copy of 3 hours
+    late = Filer(tmp_path / "a.sqlite").add(*copies)
+    assert late.stories.counts.extended == 3                          # the last three, the late one too
+    relations = {u: r for u, (_, r, _) in late.rows().items()}
+    assert relations["https://b.example/32"] == "syndicated" and relations["https://www.b.example/32?utm=x"] == "duplicate"
+    in_time = Filer(tmp_path / "b.sqlite").add(*sorted(copies, key=lambda a: a.published))
+    assert late.rows() == in_time.rows()
+    late.check_stories_are_link_components()
+    late.close()
+    in_time.close()
+
+
 def test_a_second_run_links_new_copies_to_stories_of_the_first(tmp_path):
     wire = story(7)
     f = Filer(tmp_path / "s.sqlite").add(article(AP + "7", wire, T0))

@@ -174,28 +174,30 @@ class StoryTables:
                             [(url, arr.story_id, rel, round(similarity[url], 4))
                              for url, rel in sorted(arr.relations.items()) if url not in unchanged])
 
-    def story_tail(self, story_id: str) -> tuple[str, int, Member | None] | None:
-        """(origin url, size, the member ranked last: latest, and last of those tied with it) of a story, or None."""
-        row = self.db.execute("SELECT origin_url, size FROM stories WHERE story_id=?", (story_id,)).fetchone()
+    _MEMBER = ("SELECT s.fetched_url, a.host, s.t, a.published IS NOT NULL, s.text_hash, m.relation FROM story_members m "
+               "JOIN signatures s ON s.fetched_url = m.fetched_url JOIN articles a ON a.fetched_url = m.fetched_url ")
+
+    def story_head(self, story_id: str) -> tuple[int, list[Member]] | None:
+        """(size, its members tied with its first two on time: every member that can rank first or second) of a
+        story, or None."""
+        row = self.db.execute("SELECT size FROM stories WHERE story_id=?", (story_id,)).fetchone()
         if row is None:
             return None
-        tied = self.db.execute(
-            "SELECT s.fetched_url, a.host, s.t, a.published IS NOT NULL, s.text_hash FROM story_members m "
-            "JOIN signatures s ON s.fetched_url = m.fetched_url JOIN articles a ON a.fetched_url = m.fetched_url "
-            "WHERE m.story_id=? AND s.t = (SELECT MAX(s2.t) FROM story_members m2 JOIN signatures s2 "
-            "ON s2.fetched_url = m2.fetched_url WHERE m2.story_id=?)", (story_id, story_id)).fetchall()
-        last = max((Member(r[0], r[1] or "", r[2], bool(r[3]), r[4]) for r in tied), key=Member.rank, default=None)
-        return row[0], row[1], last
+        rows = self.db.execute(
+            self._MEMBER + "WHERE m.story_id=? AND s.t <= (SELECT s2.t FROM story_members m2 JOIN signatures s2 "
+            "ON s2.fetched_url = m2.fetched_url WHERE m2.story_id=? ORDER BY s2.t LIMIT 1 OFFSET 1)",
+            (story_id, story_id)).fetchall()
+        return row[0], [_member(r) for r in rows]
 
-    def story_has_host(self, story_id: str, host: str) -> bool:
-        return self.db.execute("SELECT 1 FROM story_members m JOIN articles a ON a.fetched_url = m.fetched_url "
-                               "WHERE m.story_id=? AND COALESCE(a.host, '')=? LIMIT 1", (story_id, host)).fetchone() is not None
+    def story_members_on_site(self, story_id: str, site: str) -> list[tuple[Member, str]]:
+        """(member, relation) of the story's members on this site (its host, or www., m., ... of it)."""
+        rows = self.db.execute(self._MEMBER + "WHERE m.story_id=? AND (COALESCE(a.host, '') = ? OR a.host LIKE ?)",
+                               (story_id, site, "%." + site)).fetchall()
+        return [(m, r[5]) for m, r in ((_member(r), r) for r in rows) if m.site == site]
 
-    def story_hosts_with_text(self, story_id: str, text_hash: str) -> list[str]:
-        """The hosts of the story's members whose normalised text has this hash."""
-        return [r[0] for r in self.db.execute(
-            "SELECT COALESCE(a.host, '') FROM story_members m JOIN signatures s ON s.fetched_url = m.fetched_url "
-            "JOIN articles a ON a.fetched_url = m.fetched_url WHERE m.story_id=? AND s.text_hash=?", (story_id, text_hash))]
+    def set_relations(self, changed: dict[str, str]) -> None:
+        self.db.executemany("UPDATE story_members SET relation=? WHERE fetched_url=?",
+                            [(rel, url) for url, rel in sorted(changed.items())])
 
     def add_members(self, story_id: str, rows: list[tuple[str, str, float]]) -> None:
         """New members (url, relation, similarity) of a story whose origin and other members stay as they are."""
@@ -237,3 +239,7 @@ class StoryTables:
 
 def _sig(row) -> tuple:
     return row[0], row[1], row[2], row[3], np.frombuffer(row[4], dtype="<u4").astype(np.uint32)
+
+
+def _member(r: tuple) -> Member:
+    return Member(r[0], r[1] or "", r[2], bool(r[3]), r[4])

@@ -24,7 +24,7 @@ from ..model import Article
 from ..options import DedupOptions
 from .fingerprint import Signer
 from .index import WindowIndex, shift
-from .origin import arrange, site_of
+from .origin import Member, arrange
 from .verify import decide, estimate_many, exact, linked
 
 
@@ -300,35 +300,44 @@ class Stories:
 
 
     def _extend(self, story_id: str, newcomers: list[str]) -> dict[str, str] | None:
-        """New articles that all rank after every member of a story (the usual case: copies arriving in
-        time order, or tied on time and after it by URL) change nothing already written: not the origin,
-        its reason, or any member's relation (a relation depends only on the members ranked before it,
-        origin.py). Only their own rows are written, each relation worked out as `arrange` would, so a
-        story of n copies costs a few lookups, not n member reads. None when that does not hold: the
-        caller re-arranges the whole story."""
+        """New articles that all rank after a story's first two members (in time order, then the wire's own
+        copy, then URL: origin.py) leave its origin and the reason for it as they are, and the similarities
+        measured to it. A member's relation depends only on the members of its own site ranked before it (a
+        duplicate repeats the text of an earlier one on its site, a revision comes after one on its host), so
+        only the members on the newcomers' sites are read and related again: a story of n copies costs a few
+        lookups, not n member reads, whether its newcomers come last (copies arriving in time order) or late.
+        None when that does not hold: the caller re-arranges the whole story."""
         tables = self.tables
-        tail = tables.story_tail(story_id)
-        if tail is None or tail[1] < 2 or tail[2] is None:   # a story of one: its reason changes
+        head = tables.story_head(story_id)
+        if head is None or head[0] < 2:   # a story of one: its reason changes
             return None
-        origin, _, last = tail
+        first, second = sorted(head[1], key=Member.rank)[:2]
         found = tables.members(newcomers)
-        if len(found) != len(newcomers) or any(m.rank() <= last.rank() for m, *_ in found):
+        if len(found) != len(newcomers) or any(m.rank() <= second.rank() for m, *_ in found):
             return None
-        origin_shingles = tables.shingles(origin)
-        texts: set[tuple[str, str]] = set()
-        hosts: set[str] = set()
-        rows = []
-        for m, *_ in sorted(found, key=lambda f: f[0].rank()):
-            if (m.text_hash, m.site) in texts or any(site_of(h) == m.site for h in tables.story_hosts_with_text(story_id, m.text_hash)):
-                relation = "duplicate"
-            elif m.host in hosts or tables.story_has_host(story_id, m.host):
-                relation = "revision"
-            else:
-                relation = "syndicated"
-            texts.add((m.text_hash, m.site))
-            hosts.add(m.host)
-            rows.append((m.fetched_url, relation, exact(origin_shingles, tables.shingles(m.fetched_url)).jaccard))
+        origin_shingles = tables.shingles(first.fetched_url)
+        rows, changed = [], {}
+        for site in sorted({m.site for m, *_ in found}):
+            on_site = tables.story_members_on_site(story_id, site) + [(m, None) for m, *_ in found if m.site == site]
+            texts: set[str] = set()
+            hosts: set[str] = set()
+            for m, old in sorted(on_site, key=lambda x: x[0].rank()):
+                if m.fetched_url == first.fetched_url:
+                    relation = "origin"
+                elif m.text_hash in texts:
+                    relation = "duplicate"
+                elif m.host in hosts:
+                    relation = "revision"
+                else:
+                    relation = "syndicated"
+                texts.add(m.text_hash)
+                hosts.add(m.host)
+                if old is None:
+                    rows.append((m.fetched_url, relation, exact(origin_shingles, tables.shingles(m.fetched_url)).jaccard))
+                elif relation != old:
+                    changed[m.fetched_url] = relation
         tables.add_members(story_id, rows)
+        tables.set_relations(changed)
         self.counts.extended += 1
         return {url: story_id for url, _, _ in rows}
 
