@@ -61,9 +61,10 @@ class Article:
     fetched_at: str
     removed: dict[str, int] = field(default_factory=dict)  # boilerplate lines removed, by rule
     # Worked out in the extraction worker so the one main process need not (pipelines/workers.py):
-    # each line's template key, and the fingerprint of "\n".join(lines) (used when no template line goes).
+    # each line's template key, and each line's hashed words, from which the fingerprint of the text the
+    # store keeps (the lines less the host's template lines) is made without reading the text again.
     line_keys: list[str] | None = field(default=None, compare=False, repr=False)
-    fingerprint: Any = field(default=None, compare=False, repr=False)
+    line_words: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

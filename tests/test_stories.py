@@ -93,6 +93,26 @@ def test_signature_is_datasketchs_minhash():
     assert signer.fingerprint("\n".join(story(2))).text_hash != fp.text_hash
 
 
+def test_a_selection_of_lines_is_fingerprinted_from_their_words_as_its_text_would_be():
+    """The worker hashes each line's words once; the store may keep the lines less the host's template
+    lines, and the fingerprint made from the kept lines' words is that of the text the store keeps."""
+    signer = Signer(DedupOptions())
+    rng = random.Random(5)
+    odd = ["Cafe\u0301 “quoted” — dashed", "\u0301 starts with a combining accent", "", "ﬁne ligature ＦＵＬＬ width",
+           "Ünïcödé WORDS, l’apostrophe", "x"]
+    for trial in range(30):
+        lines = rng.sample(story(60 + trial, 8) + odd, rng.randint(1, 14))
+        lw = signer.line_words(lines)
+        full, whole = signer.fingerprint_lines(lw), signer.fingerprint("\n".join(lines))
+        assert np.array_equal(full.minhash, whole.minhash) and np.array_equal(full.shingles, whole.shingles)
+        assert full.text_hash == whole.text_hash
+        keep = np.array([rng.random() < 0.7 for _ in lines])
+        kept = signer.fingerprint_lines(lw, keep)
+        whole = signer.fingerprint("\n".join(line for line, k in zip(lines, keep) if k))
+        assert np.array_equal(kept.minhash, whole.minhash) and np.array_equal(kept.shingles, whole.shingles)
+        assert kept.text_hash == whole.text_hash
+
+
 def test_each_kind_of_copy_lands_where_it_should(filer):
     wire = story(1)
     filer.add(

@@ -193,9 +193,10 @@ class Stories:
             tables.delete_signature(url)
             tables.drop_member(url)
             return None
-        if extracted is not None and extracted.fingerprint is not None and "\n".join(extracted.lines) == article["text"]:
-            fp = extracted.fingerprint
-        else:  # no fingerprint, or the host's template lines changed the text
+        keep = _kept(extracted.lines, article["text"]) if extracted is not None and extracted.line_words is not None else None
+        if keep is not None:   # the worker's words of the lines the store kept (all, or less the template lines)
+            fp = self.signer.fingerprint_lines(extracted.line_words, keep)
+        else:
             fp = self.signer.fingerprint(article["text"])
         t = _utc(article["published"] or article["fetched_at"])
         sig_id = tables.put_signature(url, t, fp.text_hash, fp.minhash, fp.shingles)
@@ -340,6 +341,19 @@ class Stories:
         tables.set_relations(changed)
         self.counts.extended += 1
         return {url: story_id for url, _, _ in rows}
+
+
+def _kept(lines: list[str], text: str) -> np.ndarray | None:
+    """Which of `lines` the stored `text` is made of (it is them less some: the host's template lines), or
+    None when it is not made of them."""
+    stored = text.split("\n") if text else []
+    keep = np.zeros(len(lines), dtype=bool)
+    j = 0
+    for i, line in enumerate(lines):
+        if j < len(stored) and line == stored[j]:
+            keep[i] = True
+            j += 1
+    return keep if j == len(stored) else None
 
 
 def _utc(iso: str) -> str:

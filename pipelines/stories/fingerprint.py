@@ -55,6 +55,14 @@ class Fingerprint:
         return len(self.shingles)
 
 
+@dataclass(frozen=True)
+class LineWords:
+    """An article's normalised words, line by line, their hashes made once (in the extraction worker)."""
+    hashes: np.ndarray   # uint32: the hash of every word of every line, in order
+    counts: np.ndarray   # int32: how many of them each line has
+    joined: list[str]    # each line's words, joined by spaces
+
+
 def permutations(num_perm: int, seed: int) -> np.ndarray:
     """uint32[2, num_perm]: the (a, b) of datasketch's affine32 permutations h -> a*h + b mod 2^32."""
     gen = np.random.RandomState(seed)
@@ -85,14 +93,34 @@ class Signer:
 
     def fingerprint(self, text: str) -> Fingerprint:
         ws = words(text)
+        hv = _unique(shingle_hashes(self._hashes(ws), self.options.shingle_size))
+        return Fingerprint(self.sign(hv), hv, hashlib.sha1(" ".join(ws).encode()).hexdigest()[:16])
+
+    def line_words(self, lines: list[str]) -> LineWords:
+        """The words of each line, hashed: enough to fingerprint any selection of the lines without reading
+        them again. They are the words of their text: no word spans a line break, and NFKC never composes
+        across one, so the fingerprint of all of them is `fingerprint("\n".join(lines))` (tests hold us to it)."""
+        per_line = [words(line) for line in lines]
+        hashes = self._hashes([w for ws in per_line for w in ws])
+        return LineWords(hashes, np.array([len(ws) for ws in per_line], dtype=np.int32), [" ".join(ws) for ws in per_line])
+
+    def _hashes(self, ws: list[str]) -> np.ndarray:
         cache = self._word_hash
         if len(cache) > _CACHE_LIMIT:
             cache.clear()
         for w in set(ws).difference(cache):
             cache[w] = xxh32_intdigest(w.encode())
-        wh = np.fromiter(map(cache.__getitem__, ws), dtype=np.uint32, count=len(ws))
+        return np.fromiter(map(cache.__getitem__, ws), dtype=np.uint32, count=len(ws))
+
+    def fingerprint_lines(self, lw: LineWords, keep: np.ndarray | None = None) -> Fingerprint:
+        """The fingerprint of the text of the lines `keep` selects (a bool per line; all when None)."""
+        wh, joined = lw.hashes, lw.joined
+        if keep is not None:
+            wh = wh[np.repeat(keep, lw.counts)]
+            joined = [j for j, k in zip(joined, keep) if k]
         hv = _unique(shingle_hashes(wh, self.options.shingle_size))
-        return Fingerprint(self.sign(hv), hv, hashlib.sha1(" ".join(ws).encode()).hexdigest()[:16])
+        text_hash = hashlib.sha1(" ".join(j for j in joined if j).encode()).hexdigest()[:16]
+        return Fingerprint(self.sign(hv), hv, text_hash)
 
     def sign(self, hv: np.ndarray) -> np.ndarray:
         """The affine32 MinHash of uint32 shingle hashes (datasketch's update_batch, vectorised once)."""
