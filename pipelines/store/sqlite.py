@@ -40,6 +40,7 @@ class SQLiteStore:
         # after being counted makes a refresh come a little early, never a wrong one.
         self._host_saves: dict[str, int] = {}
         self._host_size: dict[str, int] = {}
+        self._templates: dict[str, frozenset[str]] = {}   # each host's template keys, as stored
 
     @classmethod
     def from_uri(cls, uri: str) -> "SQLiteStore":
@@ -94,7 +95,7 @@ class SQLiteStore:
             except BaseException:
                 db.execute(f"ROLLBACK TO {name}")
                 db.execute(f"RELEASE {name}")
-                self.signature_cache.clear()
+                self._forget()
                 raise
             finally:
                 self._savepoints -= 1
@@ -105,12 +106,17 @@ class SQLiteStore:
             db.execute("COMMIT")
         except sqlite3.Error as exc:  # disk full, locked too long: the rows are rolled back whole
             db.execute("ROLLBACK")
-            self.signature_cache.clear()
+            self._forget()
             raise StoreError(f"cannot write to store {self.path}: {exc}") from exc
         except BaseException:
             db.execute("ROLLBACK")
-            self.signature_cache.clear()
+            self._forget()
             raise
+
+    def _forget(self) -> None:
+        """What this process remembers of the rows a rollback just undid."""
+        self.signature_cache.clear()
+        self._templates.clear()
 
     def stories(self) -> StoryTables:
         return StoryTables(self.db, self.signature_cache)
@@ -220,10 +226,14 @@ class SQLiteStore:
         return self.db.execute("DELETE FROM rejects WHERE fetched_url=?", (fetched_url,)).rowcount > 0
 
     # -- host templates -----------------------------------------------------------------------
-    def _template_keys(self, host: str | None) -> set[str]:
+    def _template_keys(self, host: str | None) -> frozenset[str]:
         if not host:
-            return set()
-        return {r[0] for r in self.db.execute("SELECT line_hash FROM host_templates WHERE host=?", (host,))}
+            return frozenset()
+        keys = self._templates.get(host)
+        if keys is None:
+            keys = self._templates[host] = frozenset(
+                r[0] for r in self.db.execute("SELECT line_hash FROM host_templates WHERE host=?", (host,)))
+        return keys
 
     def refresh_templates(self, min_articles: int, due_only: bool = False) -> int:
         """Re-learn the template lines of every host whose articles changed since its last refresh and,
@@ -248,6 +258,7 @@ class SQLiteStore:
                 if learned != self._template_keys(host):
                     db.execute("DELETE FROM host_templates WHERE host=?", (host,))
                     db.executemany("INSERT INTO host_templates VALUES (?, ?)", [(host, k) for k in sorted(learned)])
+                    self._templates[host] = frozenset(learned)
                     changed += self._reclean(host, learned)
                 db.execute("DELETE FROM dirty_hosts WHERE host=?", (host,))
             self._host_saves[host] = 0
