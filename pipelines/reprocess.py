@@ -102,14 +102,15 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
         counts.articles["unchanged"] += 1  # same bytes, same extractor: same row
         progress.update(counts)
 
+    to_file: dict[str, Article | None] = {}   # pages stored in this commit group, filed together at its end
+
     def store_page(page: Page, outcome) -> None:
         if isinstance(outcome, str) and outcome == UNCHANGED:   # (a string from another process)
             unchanged()
             return
-        with store.transaction():   # the page's row and its story, together
-            result = store.save(outcome, page.ref, page.body_sha1, version)
-            if result != "unchanged":
-                stories.file(page.fetched_url, outcome if isinstance(outcome, Article) else None)
+        result = store.save(outcome, page.ref, page.body_sha1, version)
+        if result != "unchanged":
+            to_file[page.fetched_url] = outcome if isinstance(outcome, Article) else None
         counts.pages += 1
         if isinstance(outcome, Article):
             counts.articles[result] += 1
@@ -135,8 +136,10 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
             stop.between_pages = True   # from here a signal asks the loop to stop after the page in hand
             while more:
                 # Pages are committed together, a quarter second's worth at a time (a commit costs ~1 ms of
-                # the one main process); each page's rows are its own savepoint. A killed run redoes at
-                # most this much; a stopped one (SIGTERM, Ctrl-C) commits every page it counted.
+                # the one main process), and filed into their stories together at the end of the group, in
+                # the same transaction (linked first, each story they touch re-arranged once); each page's
+                # row is its own savepoint. A killed run redoes at most this much; a stopped one (SIGTERM,
+                # Ctrl-C) commits every page it counted.
                 with store.transaction():
                     deadline = time.monotonic() + _COMMIT_EVERY_S
                     for result in results:
@@ -146,6 +149,8 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
                             break
                     else:
                         more = False
+                    stories.file_all(to_file)
+                    to_file.clear()
                 learn_templates(due_only=True)   # after the pages' commit: it never holds them back
                 more = more and not stop.requested()
             stop.between_pages = False

@@ -126,13 +126,18 @@ class Stories:
         return len(todo)
 
     def file(self, url: str, extracted: Article | None = None) -> str | None:
-        """(Re)file one article (or drop it, when it is no longer an article); returns its story_id.
-        `extracted`, the article just stored, lends its worker-made fingerprint when that was made
-        from the text the store holds."""
+        """(Re)file one article (or drop it, when it is no longer an article); returns its story_id."""
+        return self.file_all({url: extracted}).get(url)
+
+    def file_all(self, pages: dict[str, Article | None]) -> dict[str, str]:
+        """(Re)file these articles together (or drop those that are no longer articles): linked first, each
+        story they touch re-arranged once; returns url -> story_id. Each url's article, when it is the one
+        just stored, lends the line words its worker hashed for its fingerprint."""
         with self.store.transaction():
-            story = self._file_many([url], {url: extracted} if extracted is not None else {}).get(url)
-            self.tables.filed(url)
-        return story
+            stories = self._file_many(list(pages), {u: a for u, a in pages.items() if a is not None})
+            for url in pages:
+                self.tables.filed(url)
+        return stories
 
     def _file_many(self, urls: list[str], extracted: dict[str, Article] | None = None) -> dict[str, str]:
         """Sign these articles, link them, and re-arrange every story they touch; returns url -> story_id."""
