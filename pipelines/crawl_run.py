@@ -54,6 +54,7 @@ class CrawlRun:
         self.template_min_articles = template_min_articles
         self.counts = CrawlCounts()
         self._group: ExitStack | None = None   # the open transaction of the pages not committed yet
+        self._to_file: dict[str, Article | None] = {}   # its pages, to be filed into their stories
         self.started = time.monotonic()
         self.run_id = self.store.begin_run("crawl", {**options, "extractor_version": self.version,
                                                      **asdict(extract), **asdict(dedup)})
@@ -67,16 +68,17 @@ class CrawlRun:
         return self.store.seen(url_key)
 
     def file(self, page: Page, outcome: Article | Rejected, url_key: str) -> str:
-        """Store a page's outcome (marking its URL as fetched) and file an article into its story. Pages
-        are committed together by `commit`, which the spider calls every quarter second (a commit costs
-        ~1 ms of the one main process); each page is a savepoint of that group, so it is whole or absent."""
+        """Store a page's outcome (marking its URL as fetched); its article is filed into its story with
+        the other pages of its group by `commit`, which the spider calls every quarter second, in the same
+        transaction (a commit costs ~1 ms of the one main process, and filing pages together links them all
+        first and re-arranges each story they touch once). Each page's row is a savepoint of that group, so
+        it is whole or absent."""
         if self._group is None:
             self._group = ExitStack()
             self._group.enter_context(self.store.transaction())
-        with self.store.transaction():   # the page's row and its story, together
-            result = self.store.save(outcome, page.ref, page.body_sha1, self.version, url_key=url_key)
-            if result != "unchanged":
-                self.stories.file(page.fetched_url, outcome if isinstance(outcome, Article) else None)
+        result = self.store.save(outcome, page.ref, page.body_sha1, self.version, url_key=url_key)
+        if result != "unchanged":
+            self._to_file[page.fetched_url] = outcome if isinstance(outcome, Article) else None
         if isinstance(outcome, Article):
             self.counts.articles[result] += 1
         else:
@@ -89,8 +91,10 @@ class CrawlRun:
         with the template lines learned from the hosts that have grown enough (so their later pages are
         stored clean) and the re-filing of the articles those changed, each in transactions of their own."""
         group, self._group = self._group, None
+        to_file, self._to_file = self._to_file, {}
         if group is not None:
-            group.close()
+            with group:   # committed with the pages' stories, or rolled back whole if filing fails
+                self.stories.file_all(to_file)
             self.counts.template_updates += self.store.refresh_templates(self.template_min_articles, due_only=True)
             self.stories.file_unfiled()
 
