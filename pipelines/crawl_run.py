@@ -70,7 +70,7 @@ class CrawlRun:
     def file(self, page: Page, outcome: Article | Rejected, url_key: str) -> str:
         """Store a page's outcome (marking its URL as fetched); its article is filed into its story with
         the other pages of its group by `commit`, which the spider calls every quarter second, in the same
-        transaction (a commit costs ~1 ms of the one main process, and filing pages together links them all
+        transaction (a commit costs the one main process a few ms, and filing pages together links them all
         first and re-arranges each story they touch once). Each page's row is a savepoint of that group, so
         it is whole or absent."""
         if self._group is None:

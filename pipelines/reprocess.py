@@ -135,11 +135,11 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
             more = True
             stop.between_pages = True   # from here a signal asks the loop to stop after the page in hand
             while more:
-                # Pages are committed together, a quarter second's worth at a time (a commit costs ~1 ms of
-                # the one main process), and filed into their stories together at the end of the group, in
-                # the same transaction (linked first, each story they touch re-arranged once); each page's
-                # row is its own savepoint. A killed run redoes at most this much; a stopped one (SIGTERM,
-                # Ctrl-C) commits every page it counted.
+                # Pages are committed together, a quarter second's worth at a time (a commit costs the one
+                # main process a few ms: 3.7 on average over 1,280 pages), and filed into their stories
+                # together at the end of the group, in the same transaction (linked first, each story they
+                # touch re-arranged once); each page's row is its own savepoint. A killed run redoes at most
+                # this much; a stopped one (SIGTERM, Ctrl-C) commits every page it counted.
                 with store.transaction():
                     deadline = time.monotonic() + _COMMIT_EVERY_S
                     for result in results:

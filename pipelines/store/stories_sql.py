@@ -177,17 +177,14 @@ class StoryTables:
     _MEMBER = ("SELECT s.fetched_url, a.host, s.t, a.published IS NOT NULL, s.text_hash, m.relation FROM story_members m "
                "JOIN signatures s ON s.fetched_url = m.fetched_url JOIN articles a ON a.fetched_url = m.fetched_url ")
 
-    def story_head(self, story_id: str) -> tuple[int, list[Member]] | None:
-        """(size, its members tied with its first two on time: every member that can rank first or second) of a
-        story, or None."""
-        row = self.db.execute("SELECT size FROM stories WHERE story_id=?", (story_id,)).fetchone()
-        if row is None:
-            return None
+    def story_head(self, story_id: str) -> list[Member]:
+        """The story's members tied on time with its first two: every member that can rank first or second
+        (none for a story of one)."""
         rows = self.db.execute(
             self._MEMBER + "WHERE m.story_id=? AND s.t <= (SELECT s2.t FROM story_members m2 JOIN signatures s2 "
             "ON s2.fetched_url = m2.fetched_url WHERE m2.story_id=? ORDER BY s2.t LIMIT 1 OFFSET 1)",
             (story_id, story_id)).fetchall()
-        return row[0], [_member(r) for r in rows]
+        return [_member(r) for r in rows]
 
     def story_members_on_site(self, story_id: str, site: str) -> list[tuple[Member, str]]:
         """(member, relation) of the story's members on this site (its host, or www., m., ... of it)."""

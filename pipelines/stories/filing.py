@@ -314,10 +314,10 @@ class Stories:
         lookups, not n member reads, whether its newcomers come last (copies arriving in time order) or late.
         None when that does not hold: the caller re-arranges the whole story."""
         tables = self.tables
-        head = tables.story_head(story_id)
-        if head is None or head[0] < 2:   # a story of one: its reason changes
+        head = sorted(tables.story_head(story_id), key=Member.rank)
+        if len(head) < 2:   # a story of one: its reason changes
             return None
-        first, second = sorted(head[1], key=Member.rank)[:2]
+        first, second = head[:2]
         found = tables.members(newcomers)
         if len(found) != len(newcomers) or any(m.rank() <= second.rank() for m, *_ in found):
             return None
