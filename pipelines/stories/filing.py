@@ -164,11 +164,13 @@ class Stories:
             return "u:" + url if url in loose or story is None else "s:" + story
 
         groups = _Groups()
+        # The stored story of each article linking meets (linking changes none): looked up once a batch.
+        story_of = {url: story for url, (story, _) in before.items()}
         todo = [(sig.t, url, sig) for url in loose | set(kept) if (sig := signed.get(url) or self._stored(url))]
         for _, url, sig in sorted(todo, key=lambda x: x[:2]):   # in time order, as the index expects (index.py)
             if sig.sig_id is not None:
                 self.index.add(sig.sig_id, sig.t, sig.minhash)
-            self._link(url, sig, node(url, kept.get(url)), groups, node)
+            self._link(url, sig, node(url, kept.get(url)), groups, node, story_of)
         # The stories now: each set of articles and untouched stories that linking joined.
         mine = {node(u, kept.get(u)) for u in loose | set(kept)}
         parts: dict[str, list[str]] = {groups.find(n): [] for n in mine}
@@ -220,7 +222,7 @@ class Stories:
         return decide(sig.minhash, sig.n, other.minhash, other.n,
                       lambda: self._exact_pair(url, sig, partner, other), self.options) is not None
 
-    def _link(self, url: str, sig: _Signed, me: str, groups: _Groups, node) -> None:
+    def _link(self, url: str, sig: _Signed, me: str, groups: _Groups, node, story_of: dict[str, str | None]) -> None:
         """Link the article to its best verified partner in each story (or group being formed) it is not
         already connected to, and join them."""
         tables = self.tables
@@ -234,7 +236,11 @@ class Stories:
         plausible = np.flatnonzero(linked(est, self.options, self.options.exact_margin))
         if not len(plausible):
             return
-        stories = tables.stories_of([rows[i][1] for i in plausible])
+        others = [rows[i][1] for i in plausible]
+        missing = [u for u in others if u not in story_of]
+        if missing:
+            story_of.update(zip(missing, tables.stories_of(missing)))
+        stories = [story_of[u] for u in others]
         by_group: dict[str, list[int]] = {}
         for i, story in zip(plausible, stories):
             by_group.setdefault(groups.find(node(rows[i][1], story)), []).append(i)
