@@ -120,7 +120,7 @@ def main() -> None:
                   f"{max(rss[:q]):.0f} MB, last quarter max {max(rss[-q:]):.0f} MB, overall max {max(rss):.0f} MB")
             cli = time_trafilatura(tmp / "many", 2)  # the same large folder (each page `copies` times): one run each
             print(f"  same {n} pages, trafilatura CLI 2 processes {cli:.0f} s: ratio reprocess / CLI {seconds / cli:.2f} "
-                  f"(every story {copies}x larger, so filing and the end-of-run template refile weigh more)")
+                  f"(every story {copies}x larger, so filing weighs more; the fixed start weighs less)")
             tenth = max(1, len(rss) // 10)
             print("  max per tenth of the run (MB):", ", ".join(f"{max(rss[i:i + tenth]):.0f}" for i in range(0, len(rss), tenth)))
     finally:
