@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from .model import Article, Page, Rejected
 from .options import DedupOptions, ExtractOptions
 from .progress import by_reason
-from .store import open_store
+from .store import StoreError, open_store
 from .store.lock import StoreBusy
 from .stories import Stories
 
@@ -95,8 +95,11 @@ class CrawlRun:
         if group is not None:
             with group:   # committed with the pages' stories, or rolled back whole if filing fails
                 self.stories.file_all(to_file)
-            self.counts.template_updates += self.store.refresh_templates(self.template_min_articles, due_only=True)
-            self.stories.file_unfiled()
+            try:
+                self.counts.template_updates += self.store.refresh_templates(self.template_min_articles, due_only=True)
+                self.stories.file_unfiled()
+            except StoreError:   # the pages are stored: their hosts are refreshed again at the end of the run
+                self.counts.error("template_refresh_failed")
 
     def close(self, status: str) -> CrawlCounts:
         try:
