@@ -2,8 +2,8 @@
 that kills a stuck worker (pebble) instead of waiting on it forever.
 
 A worker also does the per-article work the main process would otherwise do alone: each line's
-template key and the MinHash fingerprint of the article's text. The main process, one for all
-workers, is what limits a crawl, so what it can be spared is worth moving."""
+template key and hashed words (of which the main process makes the fingerprint of the text it stores).
+The main process, one for all workers, is what limits a run, so what it can be spared is worth moving."""
 from __future__ import annotations
 
 import dataclasses
@@ -97,7 +97,7 @@ class ExtractionPool:
         self.workers = workers
         self.timeout = timeout
         self.options = options
-        self.dedup = dedup   # given: workers fingerprint each article with these options
+        self.dedup = dedup   # given: workers hash each article's words with these options
         self._pool: ProcessPool | None = None
 
     def __enter__(self) -> "ExtractionPool":
