@@ -75,7 +75,7 @@ def read(files: list[Path]) -> Iterator[Page | HtmlFile | BadRecord | Skipped]:
 
 
 def read_html_file(path: Path) -> Page | BadRecord:
-    path = path.resolve()
+    """A saved page, read (in a worker) from its resolved path, as `expand` gives it: its URI is its address."""
     ref = RawRef(str(path))
     try:
         if path.name.endswith(".gz"):

@@ -93,8 +93,7 @@ class Signer:
 
     def fingerprint(self, text: str) -> Fingerprint:
         ws = words(text)
-        hv = _unique(shingle_hashes(self._hashes(ws), self.options.shingle_size))
-        return Fingerprint(self.sign(hv), hv, hashlib.sha1(" ".join(ws).encode()).hexdigest()[:16])
+        return self._fingerprint(self._hashes(ws), " ".join(ws))
 
     def line_words(self, lines: list[str]) -> LineWords:
         """The words of each line, hashed: enough to fingerprint any selection of the lines without reading
@@ -118,9 +117,12 @@ class Signer:
         if keep is not None:
             wh = wh[np.repeat(keep, lw.counts)]
             joined = [j for j, k in zip(joined, keep) if k]
-        hv = _unique(shingle_hashes(wh, self.options.shingle_size))
-        text_hash = hashlib.sha1(" ".join(j for j in joined if j).encode()).hexdigest()[:16]
-        return Fingerprint(self.sign(hv), hv, text_hash)
+        return self._fingerprint(wh, " ".join(j for j in joined if j))
+
+    def _fingerprint(self, word_hashes: np.ndarray, normalised: str) -> Fingerprint:
+        """From the text's word hashes and its words joined by spaces."""
+        hv = _unique(shingle_hashes(word_hashes, self.options.shingle_size))
+        return Fingerprint(self.sign(hv), hv, hashlib.sha1(normalised.encode()).hexdigest()[:16])
 
     def sign(self, hv: np.ndarray) -> np.ndarray:
         """The affine32 MinHash of uint32 shingle hashes (datasketch's update_batch, vectorised once)."""
