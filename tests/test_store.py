@@ -217,3 +217,38 @@ def test_a_run_learns_templates_as_it_goes_and_ends_where_learning_at_the_end_en
     query = "SELECT fetched_url, text, lines FROM articles ORDER BY fetched_url"
     assert as_it_goes.db.execute(query).fetchall() == at_the_end.db.execute(query).fetchall()
     assert not any(TEMPLATE_LINE in text for _, text, _ in as_it_goes.db.execute(query))
+
+
+def test_a_schema_1_store_is_migrated_and_keeps_what_it_learned_from(tmp_path):
+    """Schema 1 kept a host_lines row per (host, line, article); opening such a store converts it in place
+    to one row per article, and the host's template lines are learned from it as before."""
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    open_store(f"sqlite:///{path}").close()
+    db = sqlite3.connect(path)
+    db.executescript("""
+        DROP TABLE article_lines;
+        UPDATE store_meta SET value = '1' WHERE key = 'schema_version';
+        CREATE TABLE host_lines (host TEXT NOT NULL, line_hash TEXT NOT NULL, fetched_url TEXT NOT NULL,
+                                 lead TEXT NOT NULL, PRIMARY KEY (host, line_hash, fetched_url));
+        CREATE INDEX host_lines_url ON host_lines (fetched_url);
+        INSERT INTO host_lines VALUES
+            ('g.example', 'aaaa', 'u1', 'lead1'), ('g.example', 'bbbb', 'u1', 'lead1'),
+            ('g.example', 'aaaa', 'u2', 'lead2'), ('g.example', 'cccc', 'u2', 'lead2'),
+            ('g.example', 'cccc', 'u3', 'lead2'),
+            ('o.example', 'aaaa', 'u4', 'lead4');
+        INSERT INTO dirty_hosts VALUES ('g.example'), ('o.example');
+    """)
+    db.close()
+    store = open_store(f"sqlite:///{path}")
+    assert store.db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("2",)
+    assert not store.db.execute("SELECT 1 FROM sqlite_master WHERE name LIKE 'host_lines%'").fetchall()
+    rows = store.db.execute("SELECT fetched_url, host, lead, line_keys FROM article_lines ORDER BY fetched_url").fetchall()
+    assert [(u, h, lead, sorted(k.split())) for u, h, lead, k in rows] == [
+        ("u1", "g.example", "lead1", ["aaaa", "bbbb"]), ("u2", "g.example", "lead2", ["aaaa", "cccc"]),
+        ("u3", "g.example", "lead2", ["cccc"]), ("u4", "o.example", "lead4", ["aaaa"])]
+    store.refresh_templates(2)
+    # aaaa is in two stories of g.example; cccc in two articles of one story; o.example's aaaa is its own
+    assert store.db.execute("SELECT host, line_hash FROM host_templates").fetchall() == [("g.example", "aaaa")]
+    store.close()

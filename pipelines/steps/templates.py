@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
+from collections import Counter
+from typing import Iterable
 
 MAX_TEMPLATE_WORDS = 120  # longer lines are story text, never template candidates
 
@@ -23,6 +25,16 @@ def line_keys(lines: list[str]) -> list[str]:
 def candidate_keys(lines: list[str], keys: list[str]) -> set[str]:
     """The template candidates among `lines`, whose `line_keys` are `keys`."""
     return {key for line, key in zip(lines, keys) if len(line.split()) <= MAX_TEMPLATE_WORDS}
+
+
+def learn(articles: Iterable[tuple[str, str]], min_articles: int) -> set[str]:
+    """A host's template lines: the keys found in at least `min_articles` distinct stories, from each of
+    its articles' (`lead_key`, space-separated `candidate_keys`)."""
+    by_story: dict[str, set[str]] = {}
+    for lead, keys in articles:
+        by_story.setdefault(lead, set()).update(keys.split())
+    stories = Counter(key for keys in by_story.values() for key in keys)
+    return {key for key, n in stories.items() if n >= min_articles}
 
 
 def lead_key(lines: list[str], keys: list[str]) -> str:

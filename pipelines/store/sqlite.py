@@ -13,7 +13,7 @@ from ..model import EXPORT_FIELDS, STORY_FIELDS, Article, RawRef, Rejected
 from ..steps import templates
 from .stories_sql import StoryTables
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 _ARTICLE_COLUMNS = (
     "fetched_url", "url", "canonical_url", "title", "authors", "published", "modified", "site_name",
     "host", "language", "description", "tags", "image", "image_caption", "image_credit", "wire_source",
@@ -61,6 +61,8 @@ class SQLiteStore:
             row = db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone()
             if row is None:
                 db.execute("INSERT INTO store_meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+            elif row[0] == "1":
+                _migrate_from_1(db)
             elif row[0] != SCHEMA_VERSION:
                 raise StoreError(f"{self.path} has schema version {row[0]}, this wirecrawl expects {SCHEMA_VERSION}")
         except (sqlite3.Error, OSError) as exc:
@@ -191,14 +193,14 @@ class SQLiteStore:
         placeholders = ", ".join("?" * len(_ARTICLE_COLUMNS))
         self.db.execute(f"INSERT OR REPLACE INTO articles ({', '.join(_ARTICLE_COLUMNS)}) VALUES ({placeholders})", row)
         self.db.execute("INSERT OR IGNORE INTO unfiled VALUES (?)", (a.fetched_url,))
-        self.db.execute("DELETE FROM host_lines WHERE fetched_url=?", (a.fetched_url,))
         if a.host:
             self.db.execute("INSERT OR IGNORE INTO dirty_hosts VALUES (?)", (a.host,))
             self._host_saves[a.host] = self._host_saves.get(a.host, 0) + 1
-            lead = templates.lead_key(a.lines, keys)
-            self.db.executemany(
-                "INSERT INTO host_lines (host, line_hash, fetched_url, lead) VALUES (?, ?, ?, ?)",
-                [(a.host, key, a.fetched_url, lead) for key in sorted(templates.candidate_keys(a.lines, keys))])
+            self.db.execute("INSERT OR REPLACE INTO article_lines VALUES (?, ?, ?, ?)",
+                            (a.fetched_url, a.host, templates.lead_key(a.lines, keys),
+                             " ".join(sorted(templates.candidate_keys(a.lines, keys)))))
+        else:
+            self.db.execute("DELETE FROM article_lines WHERE fetched_url=?", (a.fetched_url,))
         return "updated" if existed else "new"
 
     def _save_reject(self, r: Rejected, ref: RawRef, body_sha1: str | None, version: str) -> str:
@@ -213,7 +215,7 @@ class SQLiteStore:
         gone = self.db.execute("SELECT host FROM articles WHERE fetched_url=?", (r.fetched_url,)).fetchone()
         if gone is not None:
             self.db.execute("DELETE FROM articles WHERE fetched_url=?", (r.fetched_url,))
-            self.db.execute("DELETE FROM host_lines WHERE fetched_url=?", (r.fetched_url,))
+            self.db.execute("DELETE FROM article_lines WHERE fetched_url=?", (r.fetched_url,))
             self.db.execute("INSERT OR IGNORE INTO unfiled VALUES (?)", (r.fetched_url,))
             if gone[0]:
                 self.db.execute("INSERT OR IGNORE INTO dirty_hosts VALUES (?)", (gone[0],))
@@ -252,9 +254,8 @@ class SQLiteStore:
             if due_only and not self._due(host, min_articles):
                 continue
             with self.transaction() as db:
-                learned = {r[0] for r in db.execute(
-                    "SELECT line_hash FROM host_lines WHERE host=? GROUP BY line_hash "
-                    "HAVING COUNT(DISTINCT lead) >= ?", (host, min_articles))}
+                learned = templates.learn(db.execute("SELECT lead, line_keys FROM article_lines WHERE host=?", (host,)),
+                                          min_articles)
                 if learned != self._template_keys(host):
                     db.execute("DELETE FROM host_templates WHERE host=?", (host,))
                     db.executemany("INSERT INTO host_templates VALUES (?, ?)", [(host, k) for k in sorted(learned)])
@@ -298,6 +299,16 @@ class SQLiteStore:
             item["authors"] = json.loads(item["authors"])
             item["tags"] = json.loads(item["tags"])
             yield item
+
+
+def _migrate_from_1(db: sqlite3.Connection) -> None:
+    """Schema 1 kept a row per (host, line, article) in host_lines; schema 2 one row per article."""
+    with db:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT OR REPLACE INTO article_lines SELECT fetched_url, MIN(host), MIN(lead), "
+                   "group_concat(line_hash, ' ') FROM host_lines GROUP BY fetched_url")
+        db.execute("DROP TABLE host_lines")
+        db.execute("UPDATE store_meta SET value=? WHERE key='schema_version'", (SCHEMA_VERSION,))
 
 
 def _now() -> str:
