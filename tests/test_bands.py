@@ -69,3 +69,20 @@ def test_adding_many_at_once_is_the_same_as_one_by_one():
     many.add_many(np.arange(150), sigs[:150])
     many.add_many(np.arange(150, 300), sigs[150:])
     assert [one.query(p) for p in sigs[::5]] == [many.query(p) for p in sigs[::5]]
+
+
+def test_the_recheck_of_stored_signatures_keeps_exactly_minhashlshs_candidates():
+    """band_candidates (which drops stale index entries) agrees with MinHashLSH for 1, 2 and 3 rows a band,
+    and with fewer bands x rows than permutations."""
+    from pipelines.options import DedupOptions
+    from pipelines.stories.index import band_candidates
+
+    sigs = _signatures(300, seed=3)
+    for b, r in ((100, 1), (64, 2), (40, 3), (20, 2)):
+        lsh = MinHashLSH(num_perm=128, params=(b, r))
+        for i, s in enumerate(sigs):
+            lsh.insert(i, Signature(s))
+        options = DedupOptions(lsh_bands=b, lsh_rows=r)
+        expected = [sorted(lsh.query(Signature(p))) for p in sigs[::9]]
+        assert [sorted(band_candidates(p, sigs, options).tolist()) for p in sigs[::9]] == expected, (b, r)
+        assert sum(len(e) > 1 for e in expected) > 5     # near copies are found, not only the probe itself
