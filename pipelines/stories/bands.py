@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -107,11 +108,9 @@ class BandIndex:
 
     def query(self, minhash: np.ndarray) -> set[int]:
         keys = np.sort(self._keys(minhash))  # sorted needles search faster
-        found: set[int] = set()
-        for key in keys.tolist():
-            ids = self._delta.get(key)
-            if ids:
-                found.update(ids)
+        # the recent entries: the lists of the keys that have one, gathered without a Python-level loop
+        # (the loop was a third of a filing's index time)
+        found = set(chain.from_iterable(filter(None, map(self._delta.get, keys.tolist()))))
         for run in self.runs:
             found.update(run.lookup(keys).tolist())
         return found
