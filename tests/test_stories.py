@@ -299,16 +299,28 @@ def test_the_time_window(tmp_path):
     f.add(article(AP + "8", wire, at(0)), article("https://far.example/8", wire, at(24 * 3)))  # 3 days apart
     rows = f.rows()
     assert rows[AP + "8"][0] != rows["https://far.example/8"][0]
-    f.add(article("https://newer.example/9", story(9), at(24 * 10)))    # the index moves on
     minhash = Signer(options).fingerprint("\n".join(wire)).minhash
-    assert AP + "8" in [r[1] for r in f.stories.index.query(minhash, at(24 * 10))]
-    f.stories.index.save()
+    assert AP + "8" in [r[1] for r in f.stories.index.query(minhash, at(24 * 3))]
+    f.add(article("https://newer.example/9", story(9), at(24 * 10)))    # the index moves on, as the run goes
     assert AP + "8" not in [r[1] for r in f.stories.index.query(minhash, at(24 * 10))]   # evicted from the index...
     assert f.store.db.execute("SELECT COUNT(*) FROM signatures").fetchone()[0] == 3   # ...not from the store
     f.add(article("https://late.example/8", wire, at(24 * 1)))          # arrives late: found through the store
     rows = f.rows()
     assert rows["https://late.example/8"][0] == rows[AP + "8"][0] == rows["https://far.example/8"][0]
     assert f.stories.counts.late == 1
+    f.close()
+
+
+def test_a_run_over_a_long_span_keeps_the_index_to_about_three_windows(tmp_path):
+    """Eviction happens as the newest article moves on, not only when the index is saved: over 30 days of
+    daily articles with a 2-day window, the index never holds much more than 3 windows' worth."""
+    f = Filer(tmp_path / "s.sqlite", DedupOptions(window_days=2))
+    sizes = []
+    for day in range(30):
+        f.add(article(f"https://daily.example/{day}", story(500 + day), at(24 * day)))
+        sizes.append(len(f.stories.index))
+    assert max(sizes) <= 7 and sizes[-1] >= 4     # 2 windows always kept, a third at most before eviction
+    assert f.store.db.execute("SELECT COUNT(*) FROM signatures").fetchone()[0] == 30
     f.close()
 
 

@@ -72,6 +72,16 @@ class WindowIndex:
             self._late[2].add(sig_id, minhash)
         if self.newest is None or t > self.newest:
             self.newest = t
+            if self._compacted_at is None or shift(self._compacted_at, self.window) <= t:
+                self._evict()
+
+    def _evict(self) -> None:
+        """Drop the entries more than two windows older than the newest. Done as the newest moves on by a
+        window, not only when the index is saved: a run over a long archive keeps the index, and what
+        each query wades through, to about three windows, whatever the archive's span."""
+        live = self.tables.ids_since(shift(self.newest, -2 * self.window))
+        self.bands.compact(lambda ids: np.isin(ids, live))
+        self._compacted_at = self.newest
 
     def query(self, minhash: np.ndarray, t: str) -> list[tuple]:
         """(id, url, t, n_shingles, minhash) of the stored signatures that share a band with `minhash`
@@ -103,9 +113,7 @@ class WindowIndex:
         if self.folder is None:
             return
         if self.newest and (self._compacted_at is None or shift(self._compacted_at, _COMPACT_EVERY) <= self.newest):
-            live = self.tables.ids_since(shift(self.newest, -2 * self.window))
-            self.bands.compact(lambda ids: np.isin(ids, live))
-            self._compacted_at = self.newest
+            self._evict()
         else:
             self.bands.compact()
         self.bands.save(self.folder, {"params": self._digest, "epoch": self.tables.epoch(),
