@@ -1,10 +1,10 @@
 """Typed options: settings enter here, at the edge, once; nothing deeper reads settings."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from dataclasses import asdict, dataclass
-from importlib.metadata import version as _package_version
 from pathlib import Path
 
 
@@ -24,7 +24,8 @@ class ExtractOptions:
 
     def version(self) -> str:
         """Identifies the rules and options that produced a row; a change re-extracts it."""
-        return f"{RULES_VERSION}+t{_TRAFILATURA}+o{_digest(repr(sorted(asdict(self).items())))}"
+        rules, trafilatura = _code_versions()
+        return f"{rules}+t{trafilatura}+o{_digest(repr(sorted(asdict(self).items())))}"
 
 
 @dataclass(frozen=True)
@@ -94,5 +95,9 @@ def _rules_version() -> str:
     return "r" + h.hexdigest()[:10]
 
 
-RULES_VERSION = _rules_version()
-_TRAFILATURA = _package_version("trafilatura")  # without importing it: the main process never extracts
+@functools.cache
+def _code_versions() -> tuple[str, str]:
+    """The rules' digest and trafilatura's version, made when first asked: the extraction workers import
+    this module but never ask, and importlib.metadata alone is 22 ms of their start."""
+    from importlib.metadata import version   # not `import trafilatura`: the main process never extracts
+    return _rules_version(), version("trafilatura")
