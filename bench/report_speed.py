@@ -25,6 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import ROOT, SCRAPY  # noqa: E402
 from pipelines.store import open_store  # noqa: E402
+from pipelines.stories.origin import site_of  # noqa: E402
 
 VOCAB = np.array(("officials said the county state city council federal judge police residents company workers "
                   "school board union report plan budget election voters governor mayor senator court agency "
@@ -79,7 +80,8 @@ def build_store(path: Path, n_articles: int, seed: int = 1) -> dict:
                              None, None, wire, json.dumps(text), "\n".join(text), t.isoformat(), "bench.warc.gz", 0,
                              "sha1", "bench"))
             signatures.append((url, t.isoformat(), "h", 0, b"", b""))
-            members.append((url, story_id, "origin" if k == 0 else "syndicated", 1.0 if k == 0 else float(rng.uniform(0.4, 0.95))))
+            members.append((url, story_id, "origin" if k == 0 else "syndicated",
+                            1.0 if k == 0 else float(rng.uniform(0.4, 0.95)), t.isoformat(), site_of(host)))
             urls.append(url)
         stories.append((story_id, urls[0], "earliest published", size))
         n_story += 1
@@ -89,7 +91,7 @@ def build_store(path: Path, n_articles: int, seed: int = 1) -> dict:
         db.executemany("INSERT INTO signatures (fetched_url, t, text_hash, n_shingles, minhash, shingles) "
                        "VALUES (?, ?, ?, ?, ?, ?)", signatures)
         db.executemany("INSERT INTO stories VALUES (?, ?, ?, ?)", stories)
-        db.executemany("INSERT INTO story_members VALUES (?, ?, ?, ?)", members)
+        db.executemany("INSERT INTO story_members VALUES (?, ?, ?, ?, ?, ?)", members)
     store.close()
     return {"articles": len(articles), "stories": len(stories), "syndicated": sum(s[3] > 1 for s in stories)}
 

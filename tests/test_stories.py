@@ -513,3 +513,52 @@ def test_stories_are_the_components_of_all_verified_pairs_through_arrivals_chang
     assert 3 <= len(got) < len(sigs) - 5     # some stories, and some of them large
     assert filer.stories.counts.relinked > 0  # a departure made a story be linked again
     filer.check_stories_are_link_components()
+
+
+def test_a_schema_1_store_is_migrated_in_place_and_filing_goes_on(tmp_path):
+    """A store of schema 1 (tests/schema_v1.sql: story members without their time and site, a host_lines row
+    per template candidate) opens migrated to what schema 2 would have stored, and copies go on joining its
+    stories. The schema-1 store is made by copying a store that filing wrote into the old tables."""
+    import sqlite3
+    from pathlib import Path
+
+    wire = story(600)
+    new = Filer(tmp_path / "new.sqlite").add(
+        article(AP + "600", wire, at(0)), article("https://www.one.example/600", trimmed(wire, 0.8), at(1)),
+        article("https://m.one.example/600-b", trimmed(wire, 0.8), at(2)), article("https://two.example/600", wire, at(3)))
+    new.close()
+    old = sqlite3.connect(tmp_path / "old.sqlite")
+    old.executescript((Path(__file__).parent / "schema_v1.sql").read_text())
+    old.execute("ATTACH ? AS new", (str(tmp_path / "new.sqlite"),))
+    for (table,) in old.execute("SELECT name FROM main.sqlite_master WHERE type='table' AND name NOT IN "
+                                "('host_lines', 'sqlite_sequence')").fetchall():
+        columns = ", ".join(r[1] for r in old.execute(f"PRAGMA main.table_info({table})"))
+        old.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM new.{table}")
+    for url, host, lead, keys in old.execute("SELECT * FROM new.article_lines").fetchall():
+        old.executemany("INSERT INTO host_lines VALUES (?, ?, ?, ?)", [(host, k, url, lead) for k in keys.split()])
+    old.execute("UPDATE store_meta SET value='1' WHERE key='schema_version'")
+    old.commit()
+    assert old.execute("SELECT COUNT(*) FROM host_lines").fetchone()[0] > 20
+    old.close()
+
+    f = Filer(tmp_path / "old.sqlite")
+    db = f.store.db
+    assert db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("2",)
+    assert not db.execute("SELECT 1 FROM sqlite_master WHERE name IN ('host_lines', 'story_members_story')").fetchall()
+    reference = sqlite3.connect(tmp_path / "new.sqlite")
+    for query in ("SELECT * FROM story_members ORDER BY fetched_url", "SELECT * FROM stories"):
+        assert db.execute(query).fetchall() == reference.execute(query).fetchall()
+    lines = "SELECT fetched_url, host, lead, line_keys FROM article_lines ORDER BY fetched_url"
+    assert [r[:3] + (sorted(r[3].split()),) for r in db.execute(lines)] == \
+        [r[:3] + (sorted(r[3].split()),) for r in reference.execute(lines)]
+    sites = dict(db.execute("SELECT fetched_url, site FROM story_members"))
+    assert sites["https://www.one.example/600"] == sites["https://m.one.example/600-b"] == "one.example"
+    f.add(article("https://three.example/600", trimmed(wire, 0.9), at(4)),
+          article("https://one.example/600-c", trimmed(wire, 0.8), at(5)))   # found on its site by the migrated rows
+    rows = f.rows()
+    assert rows["https://three.example/600"][:2] == (rows[AP + "600"][0], "syndicated")
+    assert [rows[u][1] for u in ("https://www.one.example/600", "https://m.one.example/600-b", "https://one.example/600-c")] \
+        == ["syndicated", "duplicate", "duplicate"]
+    assert f.stories.counts.extended >= 1
+    f.check_stories_are_link_components()
+    f.close()

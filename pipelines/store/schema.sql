@@ -114,13 +114,19 @@ CREATE TABLE IF NOT EXISTS stories (
     size INTEGER NOT NULL
 );
 
+-- `t` (the signature's) and `site` (the host less www., m., ...: origin.site_of) are kept here too, so
+-- that filing finds a story's first members and its members on one site by index: a copy joining a story
+-- of n members reads a few rows, not n.
 CREATE TABLE IF NOT EXISTS story_members (
     fetched_url TEXT PRIMARY KEY,
     story_id TEXT NOT NULL,
     relation TEXT NOT NULL,          -- origin | syndicated | revision | duplicate
-    similarity REAL NOT NULL         -- Jaccard similarity of the shingles to the origin's
+    similarity REAL NOT NULL,        -- Jaccard similarity of the shingles to the origin's
+    t TEXT NOT NULL,
+    site TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS story_members_story ON story_members (story_id);
+CREATE INDEX IF NOT EXISTS story_members_story_t ON story_members (story_id, t);
+CREATE INDEX IF NOT EXISTS story_members_story_site ON story_members (story_id, site);
 
 -- Articles whose text changed (or that stopped being articles) since they were last filed into a story;
 -- written in the same transaction as the change, so a killed run files them on the next start.

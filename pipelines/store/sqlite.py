@@ -11,6 +11,7 @@ from typing import Iterator
 
 from ..model import EXPORT_FIELDS, STORY_FIELDS, Article, RawRef, Rejected
 from ..steps import templates
+from ..stories.origin import site_of
 from .stories_sql import StoryTables
 
 SCHEMA_VERSION = "2"
@@ -57,14 +58,16 @@ class SQLiteStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
-            db.executescript(resources.files("pipelines.store").joinpath("schema.sql").read_text())
-            row = db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone()
-            if row is None:
-                db.execute("INSERT INTO store_meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-            elif row[0] == "1":
-                _migrate_from_1(db)
-            elif row[0] != SCHEMA_VERSION:
-                raise StoreError(f"{self.path} has schema version {row[0]}, this wirecrawl expects {SCHEMA_VERSION}")
+            schema = resources.files("pipelines.store").joinpath("schema.sql").read_text()
+            version = _schema_version(db)
+            if version not in (None, "1", SCHEMA_VERSION):
+                raise StoreError(f"{self.path} has schema version {version}, this wirecrawl expects {SCHEMA_VERSION}")
+            if version == "1":
+                _migrate_from_1(db, schema)
+            else:
+                db.executescript(schema)
+                if version is None:
+                    db.execute("INSERT INTO store_meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open store {self.path}: {exc}") from exc
         self._db = db
@@ -301,13 +304,36 @@ class SQLiteStore:
             yield item
 
 
-def _migrate_from_1(db: sqlite3.Connection) -> None:
-    """Schema 1 kept a row per (host, line, article) in host_lines; schema 2 one row per article."""
+def _schema_version(db: sqlite3.Connection) -> str | None:
+    """None for a new store."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='store_meta'").fetchone():
+        return None
+    row = db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone()
+    return row[0] if row else None
+
+
+def _migrate_from_1(db: sqlite3.Connection, schema: str) -> None:
+    """Schema 1 kept a host_lines row per (host, line, article), where schema 2 keeps one article_lines row
+    per article; and schema 2 keeps each story member's time and site in its row. Each step is a transaction
+    and is skipped once done, so an interrupted migration resumes at the next open."""
+    if "site" not in {r[1] for r in db.execute("PRAGMA table_info(story_members)")}:
+        with db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("ALTER TABLE story_members ADD COLUMN t TEXT NOT NULL DEFAULT ''")
+            db.execute("ALTER TABLE story_members ADD COLUMN site TEXT NOT NULL DEFAULT ''")
+            db.execute("UPDATE story_members SET t = COALESCE((SELECT s.t FROM signatures s "
+                       "WHERE s.fetched_url = story_members.fetched_url), '')")
+            hosts = db.execute("SELECT m.fetched_url, a.host FROM story_members m "
+                               "JOIN articles a ON a.fetched_url = m.fetched_url").fetchall()
+            db.executemany("UPDATE story_members SET site=? WHERE fetched_url=?", [(site_of(h or ""), u) for u, h in hosts])
+            db.execute("DROP INDEX IF EXISTS story_members_story")
+    db.executescript(schema)   # what schema 1 did not have: article_lines, the members' new indexes
     with db:
         db.execute("BEGIN IMMEDIATE")
-        db.execute("INSERT OR REPLACE INTO article_lines SELECT fetched_url, MIN(host), MIN(lead), "
-                   "group_concat(line_hash, ' ') FROM host_lines GROUP BY fetched_url")
-        db.execute("DROP TABLE host_lines")
+        if db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='host_lines'").fetchone():
+            db.execute("INSERT OR REPLACE INTO article_lines SELECT fetched_url, MIN(host), MIN(lead), "
+                       "group_concat(line_hash, ' ') FROM host_lines GROUP BY fetched_url")
+            db.execute("DROP TABLE host_lines")
         db.execute("UPDATE store_meta SET value=? WHERE key='schema_version'", (SCHEMA_VERSION,))
 
 

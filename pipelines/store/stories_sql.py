@@ -166,13 +166,13 @@ class StoryTables:
         row = self.db.execute("SELECT story_id FROM story_members WHERE fetched_url=?", (fetched_url,)).fetchone()
         return row[0] if row else None
 
-    def put_story(self, arr: Arrangement, similarity: dict[str, float], unchanged: set[str] = frozenset()) -> None:
+    def put_story(self, arr: Arrangement, members: dict[str, Member], similarity: dict[str, float],
+                  unchanged: set[str] = frozenset()) -> None:
         """Write the story and its member rows, but for the `unchanged` ones (already stored as they are)."""
         self.db.execute("INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?)",
                         (arr.story_id, arr.origin, arr.reason, len(arr.relations)))
-        self.db.executemany("INSERT OR REPLACE INTO story_members VALUES (?, ?, ?, ?)",
-                            [(url, arr.story_id, rel, round(similarity[url], 4))
-                             for url, rel in sorted(arr.relations.items()) if url not in unchanged])
+        self.db.executemany(_PUT_MEMBER, [(url, arr.story_id, rel, round(similarity[url], 4), members[url].t, members[url].site)
+                                          for url, rel in sorted(arr.relations.items()) if url not in unchanged])
 
     _MEMBER = ("SELECT s.fetched_url, a.host, s.t, a.published IS NOT NULL, s.text_hash, m.relation FROM story_members m "
                "JOIN signatures s ON s.fetched_url = m.fetched_url JOIN articles a ON a.fetched_url = m.fetched_url ")
@@ -181,25 +181,22 @@ class StoryTables:
         """The story's members tied on time with its first two: every member that can rank first or second
         (none for a story of one)."""
         rows = self.db.execute(
-            self._MEMBER + "WHERE m.story_id=? AND s.t <= (SELECT s2.t FROM story_members m2 JOIN signatures s2 "
-            "ON s2.fetched_url = m2.fetched_url WHERE m2.story_id=? ORDER BY s2.t LIMIT 1 OFFSET 1)",
-            (story_id, story_id)).fetchall()
+            self._MEMBER + "WHERE m.story_id=? AND m.t <= (SELECT t FROM story_members WHERE story_id=? "
+            "ORDER BY t LIMIT 1 OFFSET 1)", (story_id, story_id)).fetchall()
         return [_member(r) for r in rows]
 
     def story_members_on_site(self, story_id: str, site: str) -> list[tuple[Member, str]]:
         """(member, relation) of the story's members on this site (its host, or www., m., ... of it)."""
-        rows = self.db.execute(self._MEMBER + "WHERE m.story_id=? AND (COALESCE(a.host, '') = ? OR a.host LIKE ?)",
-                               (story_id, site, "%." + site)).fetchall()
-        return [(m, r[5]) for m, r in ((_member(r), r) for r in rows) if m.site == site]
+        rows = self.db.execute(self._MEMBER + "WHERE m.story_id=? AND m.site=?", (story_id, site)).fetchall()
+        return [(_member(r), r[5]) for r in rows]
 
     def set_relations(self, changed: dict[str, str]) -> None:
         self.db.executemany("UPDATE story_members SET relation=? WHERE fetched_url=?",
                             [(rel, url) for url, rel in sorted(changed.items())])
 
-    def add_members(self, story_id: str, rows: list[tuple[str, str, float]]) -> None:
-        """New members (url, relation, similarity) of a story whose origin and other members stay as they are."""
-        self.db.executemany("INSERT OR REPLACE INTO story_members VALUES (?, ?, ?, ?)",
-                            [(url, story_id, rel, round(sim, 4)) for url, rel, sim in rows])
+    def add_members(self, story_id: str, rows: list[tuple[Member, str, float]]) -> None:
+        """New members (member, relation, similarity) of a story whose origin and other members stay as they are."""
+        self.db.executemany(_PUT_MEMBER, [(m.fetched_url, story_id, rel, round(sim, 4), m.t, m.site) for m, rel, sim in rows])
         self.db.execute("UPDATE stories SET size = size + ? WHERE story_id=?", (len(rows), story_id))
 
     def drop_member(self, fetched_url: str) -> None:
@@ -232,6 +229,10 @@ class StoryTables:
             "a.wire_source, m.relation, m.similarity FROM story_members m "
             "JOIN stories st ON st.story_id = m.story_id JOIN articles a ON a.fetched_url = m.fetched_url "
             "JOIN signatures s ON s.fetched_url = m.fetched_url ORDER BY m.story_id, s.t, a.fetched_url")
+
+
+_PUT_MEMBER = ("INSERT OR REPLACE INTO story_members (fetched_url, story_id, relation, similarity, t, site) "
+               "VALUES (?, ?, ?, ?, ?, ?)")
 
 
 def _sig(row) -> tuple:

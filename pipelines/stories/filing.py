@@ -300,10 +300,12 @@ class Stories:
                     if origin_shingles is None:
                         origin_shingles = tables.shingles(arr.origin)
                     similarity[m.fetched_url] = exact(origin_shingles, tables.shingles(m.fetched_url)).jaccard
+            # a member's row is written again when its story, relation or similarity changed, or when it was
+            # re-signed (its time, kept in the row, may have changed)
             current = {m.fetched_url: (sid, rel, sim) for m, sid, _, sim, rel in found}
-            tables.put_story(arr, similarity, unchanged={
-                url for url, rel in arr.relations.items()
-                if current.get(url) == (arr.story_id, rel, round(similarity[url], 4))})
+            unchanged = {url for url, rel in arr.relations.items()
+                         if url not in changed and current.get(url) == (arr.story_id, rel, round(similarity[url], 4))}
+            tables.put_story(arr, {m.fetched_url: m for m in members}, similarity, unchanged)
             for m in members:
                 assigned[m.fetched_url] = arr.story_id
         for sid in old_stories - set(assigned.values()):
@@ -345,13 +347,13 @@ class Stories:
                 texts.add(m.text_hash)
                 hosts.add(m.host)
                 if old is None:
-                    rows.append((m.fetched_url, relation, exact(origin_shingles, tables.shingles(m.fetched_url)).jaccard))
+                    rows.append((m, relation, exact(origin_shingles, tables.shingles(m.fetched_url)).jaccard))
                 elif relation != old:
                     changed[m.fetched_url] = relation
         tables.add_members(story_id, rows)
         tables.set_relations(changed)
         self.counts.extended += 1
-        return {url: story_id for url, _, _ in rows}
+        return {m.fetched_url: story_id for m, _, _ in rows}
 
 
 def _kept(lines: list[str], text: str) -> np.ndarray | None:
