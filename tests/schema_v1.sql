@@ -1,3 +1,5 @@
+-- Test fixture: the store schema that wirecrawl wrote before schema 2 (pipelines/store/schema.sql as of
+-- commit ab497c6), kept to check that such a store is migrated on open.
 -- wirecrawl store, schema version 1. Portable SQL (SQLite now, PostgreSQL later): no SQLite-only types.
 CREATE TABLE IF NOT EXISTS store_meta (
     key TEXT PRIMARY KEY,
