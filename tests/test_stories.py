@@ -409,6 +409,28 @@ def test_a_failed_filing_leaves_nothing_behind(filer, monkeypatch, step, nth):
     assert not filer.store.db.execute("SELECT * FROM links").fetchall()
 
 
+def test_a_merge_rolled_back_leaves_no_story_remembered(filer, monkeypatch):
+    """A roundup that merges two stories, in a batch that fails after the merged story is written: the
+    rollback leaves each story as it was, in the store and in what the process remembers of who is in which
+    story, so a later copy of the second story joins that story, not the one the failed merge made."""
+    first, second = story(70), story(71)
+    filer.add(article(AP + "70", first, at(0)), article("https://c.example/71", second, at(1)))
+    filer.store.save(article("https://roundup.example/x", first[:6] + second[:6], at(2)), RawRef("x"), "sha", "v")
+
+    def fail(story_id):
+        raise RuntimeError("disk gone")
+    monkeypatch.setattr(filer.stories.tables, "drop_story_if_empty", fail)   # after the merged story is written
+    with pytest.raises(RuntimeError):
+        filer.stories.file_unfiled()
+    monkeypatch.undo()
+    filer.store.db.execute("DELETE FROM articles WHERE fetched_url LIKE '%roundup%'")
+    filer.store.db.execute("DELETE FROM unfiled")
+    filer.add(article("https://d.example/71", trimmed(second, 0.8), at(3)))
+    rows = filer.rows()
+    assert rows["https://d.example/71"][0] == rows["https://c.example/71"][0] != rows[AP + "70"][0]
+    filer.check_stories_are_link_components()
+
+
 def test_a_copy_whose_text_changes_keeps_or_leaves_its_story(filer):
     """Re-filing a changed text: with the same partners it stays, with a new similarity; when its links go
     away it leaves, and the story that is left is still exactly a component of the links."""

@@ -35,6 +35,7 @@ class SQLiteStore:
         # Signatures read or written by this process, by id (see StoryTables.signatures_by_id). Coherent
         # because one process writes a store at a time (lock.py); a rollback empties it.
         self.signature_cache: dict[int, tuple] = {}
+        self.story_cache: dict[str, str | None] = {}   # fetched_url -> its story (StoryTables.stories_of), same terms
         self._savepoints = 0
         # When a run refreshes a host's template lines (refresh_templates(due_only=True)): the articles saved
         # for each host since its last refresh, and how many it had then. Only a schedule: a save rolled back
@@ -121,10 +122,11 @@ class SQLiteStore:
     def _forget(self) -> None:
         """What this process remembers of the rows a rollback just undid."""
         self.signature_cache.clear()
+        self.story_cache.clear()
         self._templates.clear()
 
     def stories(self) -> StoryTables:
-        return StoryTables(self.db, self.signature_cache)
+        return StoryTables(self.db, self.signature_cache, self.story_cache)
 
     def writer_lock(self, command: str):
         """Hold the store for one writing run (see lock.py); raises StoreBusy naming the run that holds it."""

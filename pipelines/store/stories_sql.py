@@ -13,12 +13,17 @@ from ..stories.origin import Arrangement, Member
 
 
 _CACHE_LIMIT = 100_000   # signatures kept in memory (~0.9 KB each, ~90 MB at most); the oldest go first
+_STORY_CACHE_LIMIT = 200_000   # articles whose story is kept in memory (~0.2 KB each)
 
 
 class StoryTables:
-    def __init__(self, db, signature_cache: dict[int, tuple] | None = None):
+    def __init__(self, db, signature_cache: dict[int, tuple] | None = None, story_cache: dict[str, str | None] | None = None):
         self.db = db
         self._cache = {} if signature_cache is None else signature_cache
+        # Each article's story, as read or written here: every write of story_members goes through this
+        # class, so it stays true (a rollback empties it). A copy joining a story of n members looks up the
+        # story of each of its n candidates: from memory, not n index reads.
+        self._stories = {} if story_cache is None else story_cache
 
     # -- parameters -----------------------------------------------------------------------------
     def params(self) -> dict | None:
@@ -49,6 +54,7 @@ class StoryTables:
 
     def clear(self) -> None:
         self._cache.clear()
+        self._stories.clear()
         for table in ("signatures", "links", "stories", "story_members"):
             self.db.execute(f"DELETE FROM {table}")
         self.db.execute("DELETE FROM store_meta WHERE key='dedup_epoch'")
@@ -155,16 +161,21 @@ class StoryTables:
     # -- stories --------------------------------------------------------------------------------
     def stories_of(self, urls: list[str]) -> list[str | None]:
         """The story of each url (None for one that is in no story)."""
-        found: dict[str, str] = {}
-        for i in range(0, len(urls), 500):
-            chunk = urls[i:i + 500]
-            found.update(self.db.execute(
-                f"SELECT fetched_url, story_id FROM story_members WHERE fetched_url IN ({', '.join('?' * len(chunk))})", chunk))
-        return [found.get(u) for u in urls]
+        known = self._stories
+        missing = [u for u in urls if u not in known]
+        if missing:
+            if len(known) > _STORY_CACHE_LIMIT:
+                known.clear()
+            found: dict[str, str] = {}
+            for i in range(0, len(missing), 500):
+                chunk = missing[i:i + 500]
+                found.update(self.db.execute(
+                    f"SELECT fetched_url, story_id FROM story_members WHERE fetched_url IN ({', '.join('?' * len(chunk))})", chunk))
+            known.update((u, found.get(u)) for u in missing)
+        return [known[u] for u in urls]
 
     def story_of(self, fetched_url: str) -> str | None:
-        row = self.db.execute("SELECT story_id FROM story_members WHERE fetched_url=?", (fetched_url,)).fetchone()
-        return row[0] if row else None
+        return self.stories_of([fetched_url])[0]
 
     def put_story(self, arr: Arrangement, members: dict[str, Member], similarity: dict[str, float],
                   unchanged: set[str] = frozenset()) -> None:
@@ -173,6 +184,7 @@ class StoryTables:
                         (arr.story_id, arr.origin, arr.reason, len(arr.relations)))
         self.db.executemany(_PUT_MEMBER, [(url, arr.story_id, rel, round(similarity[url], 4), members[url].t, members[url].site)
                                           for url, rel in sorted(arr.relations.items()) if url not in unchanged])
+        self._stories.update((url, arr.story_id) for url in arr.relations)
 
     _MEMBER = ("SELECT s.fetched_url, a.host, s.t, a.published IS NOT NULL, s.text_hash, m.relation FROM story_members m "
                "JOIN signatures s ON s.fetched_url = m.fetched_url JOIN articles a ON a.fetched_url = m.fetched_url ")
@@ -197,10 +209,12 @@ class StoryTables:
     def add_members(self, story_id: str, rows: list[tuple[Member, str, float]]) -> None:
         """New members (member, relation, similarity) of a story whose origin and other members stay as they are."""
         self.db.executemany(_PUT_MEMBER, [(m.fetched_url, story_id, rel, round(sim, 4), m.t, m.site) for m, rel, sim in rows])
+        self._stories.update((m.fetched_url, story_id) for m, _, _ in rows)
         self.db.execute("UPDATE stories SET size = size + ? WHERE story_id=?", (len(rows), story_id))
 
     def drop_member(self, fetched_url: str) -> None:
         self.db.execute("DELETE FROM story_members WHERE fetched_url=?", (fetched_url,))
+        self._stories[fetched_url] = None
 
     def drop_story_if_empty(self, story_id: str) -> None:
         if not self.db.execute("SELECT 1 FROM story_members WHERE story_id=? LIMIT 1", (story_id,)).fetchone():
