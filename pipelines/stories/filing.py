@@ -248,7 +248,8 @@ class Stories:
         for group in sorted(by_group):
             if group == groups.find(me):
                 continue
-            for i in sorted(by_group[group], key=lambda i: (-est.jaccard[i], rows[i][1])):   # the best first
+            ids = by_group[group]   # the best first: by Jaccard, then URL (keys made at once: a big story has many)
+            for _, _, i in sorted(zip((-est.jaccard[ids]).tolist(), [rows[i][1] for i in ids], ids)):
                 _, other, ot, n, minhash = rows[i]
                 overlap = decide(sig.minhash, sig.n, minhash, n,
                                  lambda o=other, s=_Signed(ot, n, minhash): self._exact_pair(url, sig, o, s), self.options)
