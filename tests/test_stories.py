@@ -537,7 +537,7 @@ def test_stories_are_the_components_of_all_verified_pairs_through_arrivals_chang
     filer.check_stories_are_link_components()
 
 
-def test_a_schema_1_store_is_migrated_in_place_and_filing_goes_on(tmp_path):
+def test_a_schema_1_store_is_migrated_in_place_and_filing_goes_on(tmp_path, monkeypatch):
     """A store of schema 1 (tests/schema_v1.sql: story members without their time and site, a host_lines row
     per template candidate) opens migrated to what schema 2 would have stored, and copies go on joining its
     stories. The schema-1 store is made by copying a store that filing wrote into the old tables."""
@@ -562,6 +562,26 @@ def test_a_schema_1_store_is_migrated_in_place_and_filing_goes_on(tmp_path):
     old.commit()
     assert old.execute("SELECT COUNT(*) FROM host_lines").fetchone()[0] > 20
     old.close()
+
+    # a migration that stops half-way (here: the new tables cannot be made after the members' columns were
+    # added and filled) leaves a store that the next open migrates the rest of the way
+    import pipelines.store.sqlite as sqlite_store
+    from pipelines.store import StoreError
+
+    class Broken:
+        def joinpath(self, name):
+            return self
+
+        def read_text(self):
+            return "CREATE TABLE broken (;"
+    with monkeypatch.context() as patched:
+        patched.setattr(sqlite_store.resources, "files", lambda package: Broken())
+        with pytest.raises(StoreError):
+            open_store(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    half = sqlite3.connect(tmp_path / "old.sqlite")
+    assert half.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("1",)
+    assert "site" in {r[1] for r in half.execute("PRAGMA table_info(story_members)")}   # the first step is done
+    half.close()
 
     f = Filer(tmp_path / "old.sqlite")
     db = f.store.db
