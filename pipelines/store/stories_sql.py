@@ -163,19 +163,23 @@ class StoryTables:
         """The story of each url (None for one that is in no story)."""
         known = self._stories
         missing = [u for u in urls if u not in known]
+        found: dict[str, str] = {}
+        for i in range(0, len(missing), 500):
+            chunk = missing[i:i + 500]
+            found.update(self.db.execute(
+                f"SELECT fetched_url, story_id FROM story_members WHERE fetched_url IN ({', '.join('?' * len(chunk))})", chunk))
+        result = [known[u] if u in known else found.get(u) for u in urls]
         if missing:
-            if len(known) > _STORY_CACHE_LIMIT:
-                known.clear()
-            found: dict[str, str] = {}
-            for i in range(0, len(missing), 500):
-                chunk = missing[i:i + 500]
-                found.update(self.db.execute(
-                    f"SELECT fetched_url, story_id FROM story_members WHERE fetched_url IN ({', '.join('?' * len(chunk))})", chunk))
-            known.update((u, found.get(u)) for u in missing)
-        return [known[u] for u in urls]
+            self._note_stories([(u, found.get(u)) for u in missing])
+        return result
 
     def story_of(self, fetched_url: str) -> str | None:
         return self.stories_of([fetched_url])[0]
+
+    def _note_stories(self, pairs: list[tuple[str, str | None]]) -> None:
+        if len(self._stories) > _STORY_CACHE_LIMIT:
+            self._stories.clear()
+        self._stories.update(pairs)
 
     def put_story(self, arr: Arrangement, members: dict[str, Member], similarity: dict[str, float],
                   unchanged: set[str] = frozenset()) -> None:
@@ -184,7 +188,7 @@ class StoryTables:
                         (arr.story_id, arr.origin, arr.reason, len(arr.relations)))
         self.db.executemany(_PUT_MEMBER, [(url, arr.story_id, rel, round(similarity[url], 4), members[url].t, members[url].site)
                                           for url, rel in sorted(arr.relations.items()) if url not in unchanged])
-        self._stories.update((url, arr.story_id) for url in arr.relations)
+        self._note_stories([(url, arr.story_id) for url in arr.relations])
 
     _MEMBER = ("SELECT s.fetched_url, a.host, s.t, a.published IS NOT NULL, s.text_hash, m.relation FROM story_members m "
                "JOIN signatures s ON s.fetched_url = m.fetched_url JOIN articles a ON a.fetched_url = m.fetched_url ")
@@ -209,7 +213,7 @@ class StoryTables:
     def add_members(self, story_id: str, rows: list[tuple[Member, str, float]]) -> None:
         """New members (member, relation, similarity) of a story whose origin and other members stay as they are."""
         self.db.executemany(_PUT_MEMBER, [(m.fetched_url, story_id, rel, round(sim, 4), m.t, m.site) for m, rel, sim in rows])
-        self._stories.update((m.fetched_url, story_id) for m, _, _ in rows)
+        self._note_stories([(m.fetched_url, story_id) for m, _, _ in rows])
         self.db.execute("UPDATE stories SET size = size + ? WHERE story_id=?", (len(rows), story_id))
 
     def drop_member(self, fetched_url: str) -> None:
