@@ -120,12 +120,6 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
             record(outcome.kind, outcome.reason)
         progress.update(counts)
 
-    def learn_templates(due_only: bool) -> None:
-        """Learn the hosts' template lines (as the run goes: those of the hosts that have grown enough, so
-        later pages are stored clean) and re-file the articles whose text they changed."""
-        counts.template_updates += store.refresh_templates(run.template_min_articles, due_only)
-        stories.file_unfiled()
-
     stop = _Stop()
     previous = {sig: signal.signal(sig, stop.handle) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -151,12 +145,14 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
                         more = False
                     stories.file_all(to_file)
                     to_file.clear()
-                learn_templates(due_only=True)   # after the pages' commit: it never holds them back
+                # as the run goes, the template lines of the hosts grown enough, so their later pages are
+                # stored clean; after the pages' commit, so it never holds them back
+                counts.template_updates += stories.learn_templates(run.template_min_articles, due_only=True)
                 more = more and not stop.requested()
             stop.between_pages = False
             if stop.requested():
                 raise KeyboardInterrupt
-        learn_templates(due_only=False)
+        counts.template_updates += stories.learn_templates(run.template_min_articles)
         status = "finished"
     except KeyboardInterrupt:
         status = "interrupted"

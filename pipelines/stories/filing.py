@@ -125,6 +125,14 @@ class Stories:
                     self.tables.filed(url)
         return len(todo)
 
+    def learn_templates(self, min_articles: int, due_only: bool = False) -> int:
+        """Learn the hosts' template lines again (those of every host whose articles changed, or with
+        `due_only` those of the hosts grown enough since: store.refresh_templates) and re-file the articles
+        whose text that changed; returns how many changed."""
+        changed = self.store.refresh_templates(min_articles, due_only)
+        self.file_unfiled()
+        return changed
+
     def file(self, url: str, extracted: Article | None = None) -> str | None:
         """(Re)file one article (or drop it, when it is no longer an article); returns its story_id."""
         return self.file_all({url: extracted}).get(url)
