@@ -2,6 +2,7 @@
 page's outcome (store, then story) exactly as `reprocess` does."""
 from __future__ import annotations
 
+import logging
 import time
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
@@ -12,6 +13,8 @@ from .progress import by_reason
 from .store import StoreError, open_store
 from .store.lock import StoreBusy
 from .stories import Stories
+
+_LOG = logging.getLogger(__name__)
 
 
 @dataclass
@@ -96,17 +99,18 @@ class CrawlRun:
             with group:   # committed with the pages' stories, or rolled back whole if filing fails
                 self.stories.file_all(to_file)
             try:
-                self.counts.template_updates += self.store.refresh_templates(self.template_min_articles, due_only=True)
-                self.stories.file_unfiled()
-            except StoreError:   # the pages are stored: their hosts are refreshed again at the end of the run
+                self.counts.template_updates += self.stories.learn_templates(self.template_min_articles, due_only=True)
+            except StoreError as exc:   # the pages are stored: their hosts are refreshed again at the end of the run
                 self.counts.error("template_refresh_failed")
+                _LOG.warning("could not learn template lines after a commit (tried again at the end of the run): %s", exc)
 
     def close(self, status: str) -> CrawlCounts:
         try:
             self.commit()
             if status == "finished":
-                self.counts.template_updates += self.store.refresh_templates(self.template_min_articles)
-            self.stories.file_unfiled()
+                self.counts.template_updates += self.stories.learn_templates(self.template_min_articles)
+            else:
+                self.stories.file_unfiled()
             self.counts.stories_joined = self.stories.counts.stories_joined
             self.counts.stories = self.store.stories().totals()
             self.stories.close()

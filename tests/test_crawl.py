@@ -293,3 +293,37 @@ def test_a_stopped_crawl_loses_nothing_and_the_next_run_fetches_only_what_it_mis
     for p in paths:
         if o.url(p) in stored_first:
             assert o.hits[p] == hits_first[p], p                              # stored pages are not fetched again
+
+
+def test_a_store_error_while_learning_templates_after_a_commit_is_counted_and_loses_no_page(tmp_path, caplog):
+    """The pages are committed before the template lines are learned: a store error there is counted as
+    template_refresh_failed and said in the log, the pages stay, and the end of the run learns the lines."""
+    from pipelines.crawl_run import CrawlRun
+    from pipelines.model import Page, RawRef
+    from pipelines.options import DedupOptions, ExtractOptions
+    from pipelines.store import StoreError
+    from stories_fixtures import article
+
+    line = "Lakeview Gazette is an independent community newspaper founded in 1921."
+    run = CrawlRun(f"sqlite:///{tmp_path / 's.sqlite'}", ExtractOptions(), DedupOptions(), 3, {})
+    for i in range(4):
+        url = f"https://gazette.example/news/{i}"
+        run.file(Page(url, b"<html></html>", "text/html", "2025-03-10T00:00:00+00:00", RawRef("x")),
+                 article(url, story(300 + i, 3) + [line], f"2025-03-0{1 + i}T10:00:00+00:00"), url)
+
+    def broken(*args, **kwargs):
+        raise StoreError("cannot write to store: disk I/O error")
+    real = run.store.refresh_templates
+    run.store.refresh_templates = broken
+    run.commit()
+    run.store.refresh_templates = real
+    assert run.counts.errors == {"template_refresh_failed": 1}
+    assert "could not learn template lines after a commit" in caplog.text and "disk I/O error" in caplog.text
+    texts = [t for (t,) in run.store.db.execute("SELECT text FROM articles")]
+    assert len(texts) == 4 and all(line in t for t in texts)          # committed, not yet cleaned
+    counts = run.close("finished")
+    assert counts.template_updates == 4 and counts.articles["new"] == 4
+    from pipelines.store import open_store
+    store = open_store(f"sqlite:///{tmp_path / 's.sqlite'}")
+    assert not any(line in t for (t,) in store.db.execute("SELECT text FROM articles"))
+    store.close()
