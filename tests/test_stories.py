@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
+import unicodedata
 
 import numpy as np
 import pytest
@@ -13,7 +15,7 @@ from pipelines.model import RawRef
 from pipelines.options import DedupOptions
 from pipelines.store import open_store
 from pipelines.stories import DedupParamsMismatch, Stories
-from pipelines.stories.fingerprint import Signer
+from pipelines.stories.fingerprint import SEPARATORS, Signer, words
 from stories_fixtures import article, story, straight_quoted, trimmed
 
 AP = "https://apnews.example/article/"
@@ -113,6 +115,29 @@ def test_a_selection_of_lines_is_fingerprinted_from_their_words_as_its_text_woul
         assert kept.text_hash == whole.text_hash
 
 
+
+def _reference_words(text: str) -> list[str]:
+    """The definition the fingerprint's words must meet: \\w+ runs of the NFKC, case-folded text."""
+    return re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold())
+
+
+def test_words_fast_path_gives_the_words_of_the_definition():
+    """Text that is ASCII once its typographic punctuation is blanked takes a bytes fast path; it must give
+    exactly the words NFKC, case folding and \\w+ give, whatever the mix of characters."""
+    for sep in SEPARATORS:   # each blanked character is a separator under the definition too
+        assert _reference_words(f"a{sep}b") == ["a", "b"], hex(ord(sep))
+    signer = Signer(DedupOptions())
+    rng = random.Random(11)
+    ascii_part = "Ab Zz09_ .,;:'\"!?-()[]/\\@#$%&*+=<>|~`^{}\t\r"
+    others = "éÉüÜßẞ\u0301\u0308ｆＡ１ﬁ½²ı İσςΣжЖ中\u00ad\ufeff€™…"
+    for trial in range(3000):
+        alphabet = ascii_part + SEPARATORS + (others if trial % 3 == 0 else "")
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert words(text) == _reference_words(text), repr(text)
+        lines = text.split("\n") if trial % 2 else [text, text.upper(), ""]
+        assert signer.line_words(lines).joined == [" ".join(_reference_words(line)) for line in lines], repr(lines)
+    story_text = "\n".join(story(3))
+    assert words(story_text) == _reference_words(story_text) and story_text.encode().isascii() is False
 def test_each_kind_of_copy_lands_where_it_should(filer):
     wire = story(1)
     filer.add(

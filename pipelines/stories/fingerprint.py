@@ -26,10 +26,33 @@ _WORD = re.compile(r"\w+")
 _MULT = np.uint32(0x9E3779B1)   # odd: the polynomial combination of word hashes stays spread over 32 bits
 _CACHE_LIMIT = 2_000_000
 
+# The fast path, for text that is ASCII once its typographic punctuation is blanked (most English news):
+# there NFKC changes nothing, case folding is lowercasing and word characters are [0-9A-Za-z_], so one
+# bytes.translate (lowercase, every other byte a space) and a split give the same words in half the time.
+# Each separator is a non-word character whose NFKC form has no word character (a test holds us to it).
+SEPARATORS = "\u00a0\u2009\u200a\u200b\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u00ab\u00bb\u2022"
+_SEPARATOR_BYTES = tuple(c.encode() for c in SEPARATORS)
+_ASCII_WORDS = bytes(ord(chr(b).lower()) if chr(b).isalnum() or b == 95 else 32 for b in range(128)) + b" " * 128
+_ASCII_LINES = _ASCII_WORDS[:10] + b"\n" + _ASCII_WORDS[11:]   # the same, keeping line breaks
+
 
 def words(text: str) -> list[str]:
     """The body's words: Unicode NFKC, case folded, punctuation (quotes, dashes) dropped."""
-    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    raw = _blanked(text)
+    if raw is None:
+        return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    return raw.translate(_ASCII_WORDS).decode("ascii").split()
+
+
+def _blanked(text: str) -> bytes | None:
+    """The text as ASCII bytes with its separators blanked, or None when other non-ASCII characters remain."""
+    raw = text.encode()
+    if not raw.isascii():
+        for sep in _SEPARATOR_BYTES:
+            raw = raw.replace(sep, b" ")
+        if not raw.isascii():
+            return None
+    return raw
 
 
 def shingle_hashes(word_hashes: np.ndarray, size: int) -> np.ndarray:
@@ -99,7 +122,12 @@ class Signer:
         """The words of each line, hashed: enough to fingerprint any selection of the lines without reading
         them again. They are the words of their text: no word spans a line break, and NFKC never composes
         across one, so the fingerprint of all of them is `fingerprint("\n".join(lines))` (tests hold us to it)."""
-        per_line = [words(line) for line in lines]
+        raw = _blanked("\n".join(lines))
+        per_line = None if raw is None else raw.translate(_ASCII_LINES).decode("ascii").split("\n")
+        if per_line is not None and len(per_line) == len(lines):   # (the fast path of `words`, all lines at once)
+            per_line = [line.split() for line in per_line]
+        else:
+            per_line = [words(line) for line in lines]
         hashes = self._hashes([w for ws in per_line for w in ws])
         return LineWords(hashes, np.array([len(ws) for ws in per_line], dtype=np.int32), [" ".join(ws) for ws in per_line])
 
