@@ -1,5 +1,6 @@
 """The extraction workers start from the fork server ready to extract, without running the parent's main
 module first (under `scrapy reprocess` that is Scrapy: 0.2 s of CPU per worker)."""
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,3 +27,14 @@ def test_a_worker_does_not_run_the_parents_main_module(tmp_path):
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "(None, False)"
+
+
+def test_numpy_starts_no_blas_threads_in_our_processes():
+    """wirecrawl does no linear algebra: importing it (and numpy with it) must not start OpenBLAS's threads,
+    which spin for a while and take a core from the extraction workers."""
+    code = f"import sys; sys.path.insert(0, {str(ROOT)!r}); import pipelines.stories.fingerprint, os; " \
+           "print(len(os.listdir('/proc/self/task')))"
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "1"
