@@ -71,7 +71,7 @@ def _process(page: Page, options: ExtractOptions, dedup: DedupOptions | None = N
     if isinstance(outcome, Article) and dedup is not None:
         signer = _signers.get(dedup) or _signers.setdefault(dedup, Signer(dedup))
         outcome.line_keys = line_keys(outcome.lines)
-        outcome.line_words = signer.line_words(outcome.lines)
+        outcome.line_words = signer.line_words(outcome.lines, sign=True)
     return outcome
 
 

@@ -113,6 +113,28 @@ def test_a_selection_of_lines_is_fingerprinted_from_their_words_as_its_text_woul
         whole = signer.fingerprint("\n".join(line for line, k in zip(lines, keep) if k))
         assert np.array_equal(kept.minhash, whole.minhash) and np.array_equal(kept.shingles, whole.shingles)
         assert kept.text_hash == whole.text_hash
+        # signed where the words were made (the extraction worker): the same, all lines or any selection
+        signed = signer.line_words(lines, sign=True)
+        for selection in (None, np.ones(len(lines), dtype=bool), keep):
+            a, b = signer.fingerprint_lines(signed, selection), signer.fingerprint_lines(lw, selection)
+            assert np.array_equal(a.minhash, b.minhash) and np.array_equal(a.shingles, b.shingles)
+            assert a.text_hash == b.text_hash
+
+
+def test_the_main_process_signs_only_articles_that_lost_lines(monkeypatch):
+    """The worker's fingerprint of all the lines is used as it is when the store keeps every line, and the
+    lines kept are signed afresh when the host's template lines were dropped."""
+    signer = Signer(DedupOptions())
+    lines = story(7, 6)
+    signed = signer.line_words(lines, sign=True)
+    monkeypatch.setattr(Signer, "sign", lambda self, hv: pytest.fail("signed again"))
+    assert signer.fingerprint_lines(signed) is signed.whole
+    assert signer.fingerprint_lines(signed, np.ones(len(lines), dtype=bool)) is signed.whole
+    monkeypatch.undo()
+    calls = []
+    monkeypatch.setattr(Signer, "sign", lambda self, hv: calls.append(len(hv)) or np.zeros(128, dtype=np.uint32))
+    signer.fingerprint_lines(signed, np.array([True] * (len(lines) - 1) + [False]))
+    assert len(calls) == 1
 
 
 

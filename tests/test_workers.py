@@ -38,3 +38,21 @@ def test_numpy_starts_no_blas_threads_in_our_processes():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "1"
+
+
+def test_a_worker_hands_over_its_articles_signed():
+    """A worker fingerprints each article's lines while it has their words, so the main process need not."""
+    import numpy as np
+
+    from pages import article_html
+    from pipelines.model import Page, RawRef
+    from pipelines.options import DedupOptions, ExtractOptions
+    from pipelines.stories.fingerprint import Signer
+    from pipelines.workers import _process
+
+    page = Page("https://x.example/a", article_html().encode(), "text/html", "2025-03-01T00:00:00+00:00", RawRef("x"))
+    article = _process(page, ExtractOptions(), DedupOptions())
+    whole = article.line_words.whole
+    reference = Signer(DedupOptions()).fingerprint("\n".join(article.lines))
+    assert np.array_equal(whole.minhash, reference.minhash) and np.array_equal(whole.shingles, reference.shingles)
+    assert whole.text_hash == reference.text_hash

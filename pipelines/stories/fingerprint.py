@@ -84,6 +84,7 @@ class LineWords:
     hashes: np.ndarray   # uint32: the hash of every word of every line, in order
     counts: np.ndarray   # int32: how many of them each line has
     joined: list[str]    # each line's words, joined by spaces
+    whole: Fingerprint | None = None   # the fingerprint of all the lines, when made where the words were
 
 
 def permutations(num_perm: int, seed: int) -> np.ndarray:
@@ -118,10 +119,12 @@ class Signer:
         ws = words(text)
         return self._fingerprint(self._hashes(ws), " ".join(ws))
 
-    def line_words(self, lines: list[str]) -> LineWords:
+    def line_words(self, lines: list[str], sign: bool = False) -> LineWords:
         """The words of each line, hashed: enough to fingerprint any selection of the lines without reading
         them again. They are the words of their text: no word spans a line break, and NFKC never composes
-        across one, so the fingerprint of all of them is `fingerprint("\n".join(lines))` (tests hold us to it)."""
+        across one, so the fingerprint of all of them is `fingerprint("\n".join(lines))` (tests hold us to it).
+        `sign`: also fingerprint all the lines now (an extraction worker does, so that the main process,
+        which files every article, signs only those that lose template lines)."""
         raw = _blanked("\n".join(lines))
         per_line = None if raw is None else raw.translate(_ASCII_LINES).decode("ascii").split("\n")
         if per_line is not None and len(per_line) == len(lines):   # (the fast path of `words`, all lines at once)
@@ -129,7 +132,9 @@ class Signer:
         else:
             per_line = [words(line) for line in lines]
         hashes = self._hashes([w for ws in per_line for w in ws])
-        return LineWords(hashes, np.array([len(ws) for ws in per_line], dtype=np.int32), [" ".join(ws) for ws in per_line])
+        joined = [" ".join(ws) for ws in per_line]
+        whole = self._fingerprint(hashes, " ".join(j for j in joined if j)) if sign else None
+        return LineWords(hashes, np.array([len(ws) for ws in per_line], dtype=np.int32), joined, whole)
 
     def _hashes(self, ws: list[str]) -> np.ndarray:
         cache = self._word_hash
@@ -141,6 +146,8 @@ class Signer:
 
     def fingerprint_lines(self, lw: LineWords, keep: np.ndarray | None = None) -> Fingerprint:
         """The fingerprint of the text of the lines `keep` selects (a bool per line; all when None)."""
+        if lw.whole is not None and (keep is None or keep.all()):
+            return lw.whole
         wh, joined = lw.hashes, lw.joined
         if keep is not None:
             wh = wh[np.repeat(keep, lw.counts)]
