@@ -137,7 +137,6 @@ def test_the_main_process_signs_only_articles_that_lost_lines(monkeypatch):
     assert len(calls) == 1
 
 
-
 def _reference_words(text: str) -> list[str]:
     """The definition the fingerprint's words must meet: \\w+ runs of the NFKC, case-folded text."""
     return re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold())
@@ -160,6 +159,8 @@ def test_words_fast_path_gives_the_words_of_the_definition():
         assert signer.line_words(lines).joined == [" ".join(_reference_words(line)) for line in lines], repr(lines)
     story_text = "\n".join(story(3))
     assert words(story_text) == _reference_words(story_text) and story_text.encode().isascii() is False
+
+
 def test_each_kind_of_copy_lands_where_it_should(filer):
     wire = story(1)
     filer.add(

@@ -1,11 +1,19 @@
 """The extraction workers start from the fork server ready to extract, without running the parent's main
-module first (under `scrapy reprocess` that is Scrapy: 0.2 s of CPU per worker)."""
+module first (under `scrapy reprocess` that is Scrapy: 0.2 s of CPU per worker); no process starts BLAS
+threads; a worker hands over each article with its fingerprint made."""
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from conftest import ROOT
+from pages import article_html
+from pipelines.model import Page, RawRef
+from pipelines.options import DedupOptions, ExtractOptions
+from pipelines.stories.fingerprint import Signer
+from pipelines.workers import _process
 
 SCRIPT = """
 import sys
@@ -42,14 +50,6 @@ def test_numpy_starts_no_blas_threads_in_our_processes():
 
 def test_a_worker_hands_over_its_articles_signed():
     """A worker fingerprints each article's lines while it has their words, so the main process need not."""
-    import numpy as np
-
-    from pages import article_html
-    from pipelines.model import Page, RawRef
-    from pipelines.options import DedupOptions, ExtractOptions
-    from pipelines.stories.fingerprint import Signer
-    from pipelines.workers import _process
-
     page = Page("https://x.example/a", article_html().encode(), "text/html", "2025-03-01T00:00:00+00:00", RawRef("x"))
     article = _process(page, ExtractOptions(), DedupOptions())
     whole = article.line_words.whole
