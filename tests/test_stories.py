@@ -150,7 +150,7 @@ def test_words_fast_path_gives_the_words_of_the_definition():
     signer = Signer(DedupOptions())
     rng = random.Random(11)
     ascii_part = "Ab Zz09_ .,;:'\"!?-()[]/\\@#$%&*+=<>|~`^{}\t\r"
-    others = "éÉüÜßẞ\u0301\u0308ｆＡ１ﬁ½²ı İσςΣжЖ中\u00ad\ufeff€™…"
+    others = "éÉüÜßẞ\u0301\u0308ｆＡ１ﬁ½²ı İσςΣжЖ中\u00ad\ufeff€™…\ud800\udfff"
     for trial in range(3000):
         alphabet = ascii_part + SEPARATORS + (others if trial % 3 == 0 else "")
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))

@@ -45,8 +45,9 @@ def words(text: str) -> list[str]:
 
 
 def _blanked(text: str) -> bytes | None:
-    """The text as ASCII bytes with its separators blanked, or None when other non-ASCII characters remain."""
-    raw = text.encode()
+    """The text as ASCII bytes with its separators blanked, or None when other non-ASCII characters remain
+    (a lone surrogate, from an escaped JSON string, included: it takes the general path, where it is no word)."""
+    raw = text.encode("utf-8", "surrogatepass")
     if not raw.isascii():
         for sep in _SEPARATOR_BYTES:
             raw = raw.replace(sep, b" ")
