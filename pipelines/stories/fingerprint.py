@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from xxhash import xxh32_intdigest
@@ -133,9 +133,8 @@ class Signer:
         else:
             per_line = [words(line) for line in lines]
         hashes = self._hashes([w for ws in per_line for w in ws])
-        joined = [" ".join(ws) for ws in per_line]
-        whole = self._fingerprint(hashes, " ".join(j for j in joined if j)) if sign else None
-        return LineWords(hashes, np.array([len(ws) for ws in per_line], dtype=np.int32), joined, whole)
+        lw = LineWords(hashes, np.array([len(ws) for ws in per_line], dtype=np.int32), [" ".join(ws) for ws in per_line])
+        return replace(lw, whole=self.fingerprint_lines(lw)) if sign else lw
 
     def _hashes(self, ws: list[str]) -> np.ndarray:
         cache = self._word_hash
