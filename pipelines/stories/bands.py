@@ -47,24 +47,26 @@ class Run:
 
     def __init__(self, keys: np.ndarray, ids: np.ndarray):
         self.keys, self.ids = keys, ids
-        bits = max(1, int(np.log2(max(2, len(keys) // 32))))
+        bits = max(1, int(np.log2(max(2, len(keys) // 4))))
         self.shift = np.uint64(64 - bits)
-        self.directory = np.zeros((1 << bits) + 1, dtype=np.int64)
+        self.directory = np.zeros((1 << bits) + 1, dtype=np.int32 if len(keys) < 2**31 else np.int64)
         np.cumsum(np.bincount((keys >> self.shift).astype(np.int64), minlength=1 << bits), out=self.directory[1:])
 
     def __len__(self) -> int:
         return len(self.keys)
 
-    def lookup(self, needles: np.ndarray) -> np.ndarray:
-        """Ids of the entries whose key is one of `needles`."""
+    def lookup(self, needles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The entries whose key is one of `needles`: the index in `needles` of each one's key, and its id."""
         bucket = (needles >> self.shift).astype(np.int64)
         lo = self.directory[bucket]
         lens = self.directory[bucket + 1] - lo
         total = int(lens.sum())
         if not total:
-            return self.ids[:0]
+            return lens[:0], self.ids[:0]
         pos = np.repeat(lo - np.cumsum(lens) + lens, lens) + np.arange(total)
-        return self.ids[pos[self.keys[pos] == np.repeat(needles, lens)]]
+        which = np.repeat(np.arange(len(needles)), lens)
+        hit = self.keys[pos] == needles[which]
+        return which[hit], self.ids[pos[hit]]
 
 
 class BandIndex:
@@ -72,21 +74,15 @@ class BandIndex:
         self.bands, self.rows = bands, rows
         self._delta: dict[int, list[int]] = {}
         self._delta_entries = 0
-        self.runs: list[Run] = []                              # largest first
-        self._last: tuple[bytes, np.ndarray] | None = None     # filing queries, then adds, the same signature
-
-    def _keys(self, minhash: np.ndarray) -> np.ndarray:
-        raw = minhash.tobytes()
-        if self._last is None or self._last[0] != raw:
-            self._last = (raw, band_keys(minhash, self.bands, self.rows))
-        return self._last[1]
+        self.runs: list[Run] = []   # largest first
 
     def __len__(self) -> int:
         return (self._delta_entries + sum(len(r) for r in self.runs)) // self.bands
 
-    def add(self, sig_id: int, minhash: np.ndarray) -> None:
+    def add(self, sig_id: int, minhash: np.ndarray, keys: np.ndarray | None = None) -> None:
+        """Add a signature (`keys`: its band_keys, when made already)."""
         delta = self._delta
-        for key in self._keys(minhash).tolist():
+        for key in (band_keys(minhash, self.bands, self.rows) if keys is None else keys).tolist():
             ids = delta.get(key)
             if ids is None:
                 delta[key] = [sig_id]
@@ -96,23 +92,41 @@ class BandIndex:
         if self._delta_entries >= _FLUSH_ENTRIES:
             self.flush()
 
-    def add_many(self, ids: np.ndarray, minhashes: np.ndarray) -> None:
-        """Add k signatures at once (k x num_perm), straight into a sorted run."""
+    def add_many(self, ids: np.ndarray, minhashes: np.ndarray, keys: np.ndarray | None = None) -> None:
+        """Add k signatures at once (k x num_perm; `keys`: their band_keys, when made already), straight
+        into a sorted run."""
         if not len(ids):
             return
-        keys = band_keys(minhashes, self.bands, self.rows).reshape(-1)
+        keys = (band_keys(minhashes, self.bands, self.rows) if keys is None else keys).reshape(-1)
         all_ids = np.repeat(np.asarray(ids, dtype=_ID), self.bands)
         order = np.argsort(keys, kind="stable")
         self.runs.append(Run(keys[order], all_ids[order]))
         self.flush()
 
     def query(self, minhash: np.ndarray) -> set[int]:
-        keys = np.sort(self._keys(minhash))  # sorted needles search faster
+        return self.query_many(minhash[np.newaxis])[0]
+
+    def query_many(self, minhashes: np.ndarray, keys: np.ndarray | None = None) -> list[set[int]]:
+        """The ids that share a band with each of k signatures (k x num_perm; `keys`: their band_keys, when
+        made already), each run searched once for all their keys."""
+        if keys is None:
+            keys = band_keys(minhashes, self.bands, self.rows)
         # the recent entries: the lists of the keys that have one, gathered without a Python-level loop
-        # (the loop was a third of a filing's index time)
-        found = set(chain.from_iterable(filter(None, map(self._delta.get, keys.tolist()))))
-        for run in self.runs:
-            found.update(run.lookup(keys).tolist())
+        found = [set(chain.from_iterable(filter(None, map(self._delta.get, row)))) for row in keys.tolist()]
+        if self.runs and len(keys):
+            flat = keys.reshape(-1)
+            order = np.argsort(flat)   # sorted needles search faster
+            needles = flat[order]
+            for run in self.runs:
+                which, ids = run.lookup(needles)
+                if not len(ids):
+                    continue
+                owner = order[which] // self.bands        # the signature each matching key belongs to
+                by_owner = np.argsort(owner, kind="stable")
+                owner, ids = owner[by_owner], ids[by_owner]
+                starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+                for o, chunk in zip(owner[starts].tolist(), np.split(ids, starts[1:])):
+                    found[o].update(chunk.tolist())
         return found
 
     # -- runs -----------------------------------------------------------------------------------

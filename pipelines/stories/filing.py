@@ -175,10 +175,11 @@ class Stories:
         # The stored story of each article linking meets (linking changes none): looked up once a batch.
         story_of = {url: story for url, (story, _) in before.items()}
         todo = [(sig.t, url, sig) for url in loose | set(kept) if (sig := signed.get(url) or self._stored(url))]
-        for _, url, sig in sorted(todo, key=lambda x: x[:2]):   # in time order, as the index expects (index.py)
-            if sig.sig_id is not None:
-                self.index.add(sig.sig_id, sig.t, sig.minhash)
-            self._link(url, sig, node(url, kept.get(url)), groups, node, story_of)
+        todo.sort(key=lambda x: x[:2])   # in time order, as the index expects (index.py)
+        found = self.index.add_and_query([(url, sig.sig_id, sig.t, sig.minhash) for _, url, sig in todo])
+        for (_, url, sig), (late, rows) in zip(todo, found):
+            self.counts.late += late
+            self._link(url, sig, rows, node(url, kept.get(url)), groups, node, story_of)
         # The stories now: each set of articles and untouched stories that linking joined.
         mine = {node(u, kept.get(u)) for u in loose | set(kept)}
         parts: dict[str, list[str]] = {groups.find(n): [] for n in mine}
@@ -230,14 +231,11 @@ class Stories:
         return decide(sig.minhash, sig.n, other.minhash, other.n,
                       lambda: self._exact_pair(url, sig, partner, other), self.options) is not None
 
-    def _link(self, url: str, sig: _Signed, me: str, groups: _Groups, node, story_of: dict[str, str | None]) -> None:
+    def _link(self, url: str, sig: _Signed, rows: list[tuple], me: str, groups: _Groups, node,
+              story_of: dict[str, str | None]) -> None:
         """Link the article to its best verified partner in each story (or group being formed) it is not
-        already connected to, and join them."""
+        already connected to, among its candidates `rows` (WindowIndex.add_and_query), and join them."""
         tables = self.tables
-        lo, hi = shift(sig.t, -self.window), shift(sig.t, self.window)
-        if not self.index.covers(sig.t):
-            self.counts.late += 1
-        rows = [r for r in self.index.query(sig.minhash, sig.t) if r[1] != url and lo <= r[2] <= hi]
         if not rows:
             return
         est = estimate_many(sig.minhash, sig.n, np.array([r[4] for r in rows]), np.array([r[3] for r in rows]))

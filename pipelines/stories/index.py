@@ -17,11 +17,12 @@ import shutil
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
 from ..options import DedupOptions
-from .bands import BandIndex
+from .bands import BandIndex, band_keys
 
 _COMPACT_EVERY = timedelta(days=1)   # evict old entries (rewrite the runs) at most this often
 
@@ -66,10 +67,16 @@ class WindowIndex:
         """Are all possible partners of an article at time t in the index?"""
         return self.newest is None or shift(t, self.window) >= self.newest
 
-    def add(self, sig_id: int, t: str, minhash: np.ndarray) -> None:
-        self.bands.add(sig_id, minhash)
+    def add(self, sig_id: int, t: str, minhash: np.ndarray, keys: np.ndarray | None = None) -> None:
+        keys = band_keys(minhash, self.options.lsh_bands, self.options.lsh_rows) if keys is None else keys
+        self.bands.add(sig_id, minhash, keys)
+        self._added(sig_id, t, minhash, keys)
+
+    def _added(self, sig_id: int, t: str, minhash: np.ndarray, keys: np.ndarray) -> None:
+        """What follows the adding of a signature to the bands: the late index gets it too (when it is in its
+        time range), and the window moves on."""
         if self._late and self._late[0] <= t <= self._late[1]:
-            self._late[2].add(sig_id, minhash)
+            self._late[2].add(sig_id, minhash, keys)
         if self.newest is None or t > self.newest:
             self.newest = t
             if self._compacted_at is None or shift(self._compacted_at, self.window) <= t:
@@ -84,9 +91,36 @@ class WindowIndex:
         self._compacted_at = self.newest
 
     def query(self, minhash: np.ndarray, t: str) -> list[tuple]:
-        """(id, url, t, n_shingles, minhash) of the stored signatures that share a band with `minhash`
-        (all of those within a window of t)."""
-        return self._rows(minhash, self.bands if self.covers(t) else self._late_index(t))
+        """(id, url, t, n_shingles, minhash) of the stored signatures that share a band with `minhash` (all
+        of those within a window of t)."""
+        return self._rows(minhash, (self.bands if self.covers(t) else self._late_index(t)).query(minhash))
+
+    def add_and_query(self, entries: list[tuple[str, int | None, str, np.ndarray]]) -> Iterator[tuple[bool, list[tuple]]]:
+        """For each (url, sig_id, t, minhash) of a batch in time order: add it (when it has an id: a signature
+        just stored), then yield whether it is late (not `covers(t)`) and its possible partners: the rows
+        `query(minhash, t)` gives then that are within a window of t, less its own.
+
+        Done for the batch at once: the index as it was is searched once for all of them, each also finds
+        the entries before it in the batch (`_earlier`), and they are added together. The same rows as one
+        query after each add: the adds in between only add those entries, or evict ones more than two
+        windows older than the newest, hence more than a window older than any t the index covers. A late
+        one is queried alone, in a late index that gets each entry in turn."""
+        if not entries:
+            return
+        window = self.window
+        sigs = np.array([minhash for _, _, _, minhash in entries])
+        keys = band_keys(sigs, self.options.lsh_bands, self.options.lsh_rows)
+        before = self.bands.query_many(sigs, keys)
+        earlier = _earlier(keys, [sig_id for _, sig_id, _, _ in entries])
+        new = np.array([i for i, (_, sig_id, _, _) in enumerate(entries) if sig_id is not None], dtype=np.int64)
+        self.bands.add_many(np.array([entries[i][1] for i in new], dtype=np.int64), sigs[new], keys[new])
+        for (url, sig_id, t, minhash), k, found, mine in zip(entries, keys, before, earlier):
+            if sig_id is not None:
+                self._added(sig_id, t, minhash, k)
+            late = not self.covers(t)
+            rows = self._rows(minhash, self._late_index(t).query(minhash) if late else found | mine)
+            lo, hi = shift(t, -window), shift(t, window)
+            yield late, [r for r in rows if lo <= r[2] <= hi and r[1] != url]
 
     def _late_index(self, t: str) -> BandIndex:
         """A band index over the store's signatures around an older time t, kept for the next late article
@@ -100,8 +134,8 @@ class WindowIndex:
             self._late = (lo, hi, index)
         return self._late[2]
 
-    def _rows(self, minhash: np.ndarray, bands: BandIndex) -> list[tuple]:
-        rows = self.tables.signatures_by_id(sorted(bands.query(minhash)))
+    def _rows(self, minhash: np.ndarray, ids: set[int]) -> list[tuple]:
+        rows = self.tables.signatures_by_id(sorted(ids))
         if not rows:
             return []
         keep = band_candidates(minhash, np.array([r[4] for r in rows]), self.options)  # drop stale entries
@@ -123,6 +157,32 @@ class WindowIndex:
     def discard(folder: Path | None) -> None:
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _earlier(keys: np.ndarray, sig_ids: list[int | None]) -> list[set[int]]:
+    """For each of a batch's signatures (their band keys, k x bands), the ids of those before it in the batch
+    that share a band key with it (one without an id is not added: it finds, but is never found)."""
+    k = len(sig_ids)
+    found: list[set[int]] = [set() for _ in sig_ids]
+    if all(sig_id is None for sig_id in sig_ids):
+        return found
+    flat = keys.reshape(-1)
+    pos = np.repeat(np.arange(k), keys.shape[1])
+    order = np.argsort(flat, kind="stable")   # equal keys side by side, each run in batch order
+    flat, pos = flat[order], pos[order]
+    pairs = []
+    d = 1
+    while d < len(flat):   # (later, earlier) of the entries d apart in a run of equal keys
+        same = np.flatnonzero(flat[d:] == flat[:-d])
+        if not len(same):
+            break
+        pairs.append(pos[same + d] * k + pos[same])
+        d += 1
+    for code in np.unique(np.concatenate(pairs)).tolist() if pairs else ():
+        later, first = divmod(code, k)
+        if later != first and sig_ids[first] is not None:
+            found[later].add(sig_ids[first])
+    return found
 
 
 def band_candidates(minhash: np.ndarray, others: np.ndarray, options: DedupOptions) -> np.ndarray:
