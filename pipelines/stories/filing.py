@@ -366,6 +366,8 @@ class Stories:
 def _kept(lines: list[str], text: str) -> np.ndarray | None:
     """Which of `lines` the stored `text` is made of (it is them less some: the host's template lines), or
     None when it is not made of them."""
+    if "\n".join(lines) == text:   # the usual case: the host has no template line here
+        return np.ones(len(lines), dtype=bool)
     stored = text.split("\n") if text else []
     keep = np.zeros(len(lines), dtype=bool)
     j = 0

@@ -16,6 +16,7 @@ import json
 import shutil
 from dataclasses import asdict
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
@@ -199,6 +200,7 @@ def band_candidates(minhash: np.ndarray, others: np.ndarray, options: DedupOptio
     return np.flatnonzero(same.any(axis=1))
 
 
+@lru_cache(maxsize=4096)   # filing asks the same few times of each article several times over
 def shift(t: str, delta: timedelta) -> str:
     """An ISO 8601 UTC time moved by delta, in the same format (so times compare as strings)."""
     return (datetime.fromisoformat(t) + delta).isoformat()
