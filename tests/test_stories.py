@@ -290,6 +290,37 @@ def test_filing_in_batches_gives_the_stories_filing_one_by_one_gives(tmp_path):
     rebuilt.close()
 
 
+def _signatures(f: Filer) -> dict:
+    return {u: (h, bytes(m), bytes(s)) for u, h, m, s in f.store.db.execute("SELECT fetched_url, text_hash, minhash, shingles FROM signatures")}
+
+
+def test_a_rebuild_after_changing_only_linking_parameters_refiles_from_the_stored_signatures(tmp_path, monkeypatch):
+    """Only the articles whose text changed since they were filed are fingerprinted again; the stories and
+    signatures are those of a store built from nothing with the new parameters."""
+    corpus = _corpus()
+    f = Filer(tmp_path / "s.sqlite").add(*corpus)
+    changed = [article(corpus[1].fetched_url, corpus[1].lines + story(999, 1), corpus[1].published),   # stored, not filed
+               article(corpus[2].fetched_url, corpus[2].lines + story(998, 1), corpus[2].published)]   # changes later
+    f.store.save(changed[0], RawRef("x"), "sha", "v")
+    f.close()
+    other = dataclasses.replace(DedupOptions(), jaccard=0.35, containment=0.85, lsh_bands=32, lsh_rows=4)
+    fingerprinted = []
+    real = Signer.fingerprint
+    monkeypatch.setattr(Signer, "fingerprint", lambda self, text: fingerprinted.append(text) or real(self, text))
+    rebuilt = Filer(tmp_path / "s.sqlite", other, rebuild=True)
+    assert rebuilt.rows() == {}
+    rebuilt.store.save(changed[1], RawRef("x"), "sha", "v")   # re-extracted after the rebuild set its signature aside
+    assert rebuilt.stories.file_unfiled() == len(corpus)
+    assert sorted(fingerprinted) == sorted("\n".join(a.lines) for a in changed)
+    assert rebuilt.store.db.execute("SELECT COUNT(*) FROM kept_signatures").fetchone()[0] == 0
+    fresh = Filer(tmp_path / "fresh.sqlite", other).add(*changed, *corpus[3:], corpus[0])
+    assert _signatures(rebuilt) == _signatures(fresh)
+    assert rebuilt.rows() == fresh.rows()
+    rebuilt.check_stories_are_link_components()
+    rebuilt.close()
+    fresh.close()
+
+
 def test_copies_tied_on_time_extend_their_story_when_they_come_last_by_url(tmp_path):
     """Outlets that keep the wire's own timestamp tie on time; a tied copy ranks by URL after the others, so
     one arriving in that order only extends its story, and the rows are those of re-arranging it whole."""
@@ -381,6 +412,7 @@ def test_opening_a_store_built_with_other_parameters_fails_until_rebuilt(tmp_pat
     assert "shingle_size 5 -> 4" in str(err.value) and "jaccard 0.3 -> 0.4" in str(err.value)
     assert "--rebuild-stories" in str(err.value)
     f = Filer(tmp_path / "s.sqlite", other, rebuild=True)
+    assert f.store.db.execute("SELECT COUNT(*) FROM kept_signatures").fetchone()[0] == 0   # made with 5-word shingles
     assert f.stories.file_unfiled() == 2
     assert len({s for s, _, _ in f.rows().values()}) == 1
     f.close()

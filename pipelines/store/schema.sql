@@ -96,6 +96,17 @@ CREATE TABLE IF NOT EXISTS signatures (
 );
 CREATE INDEX IF NOT EXISTS signatures_t ON signatures (t);
 
+-- Signatures set aside by `reprocess --rebuild-stories` when no parameter a signature depends on changed:
+-- an article re-filed with the text it had (`text_sha1`) takes its signature back instead of being
+-- fingerprinted again. Each row goes when it is taken; the rest when the rebuild's filing is done.
+CREATE TABLE IF NOT EXISTS kept_signatures (
+    fetched_url TEXT PRIMARY KEY,
+    text_sha1 TEXT NOT NULL,
+    text_hash TEXT NOT NULL,
+    minhash BLOB NOT NULL,
+    shingles BLOB NOT NULL
+);
+
 -- Verified near-duplicate pairs (a < b), only those that connect each story (filing.py); a story is a
 -- connected component of this graph.
 CREATE TABLE IF NOT EXISTS links (

@@ -2,6 +2,7 @@
 DB-API connection, used by pipelines.stories. Callers own the transactions."""
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
@@ -52,7 +53,16 @@ class StoryTables:
     def filed(self, fetched_url: str) -> None:
         self.db.execute("DELETE FROM unfiled WHERE fetched_url=?", (fetched_url,))
 
-    def clear(self) -> None:
+    def clear(self, keep_signatures: bool = False) -> None:
+        """Forget every signature, link and story (a rebuild); with `keep_signatures`, the signatures of the
+        articles filed since their text last changed are set aside first (take_kept_signature)."""
+        self.db.execute("DELETE FROM kept_signatures")
+        if keep_signatures:
+            self.db.create_function("wirecrawl_sha1", 1, text_sha1, deterministic=True)
+            self.db.execute(
+                "INSERT INTO kept_signatures SELECT s.fetched_url, wirecrawl_sha1(a.text), s.text_hash, s.minhash, "
+                "s.shingles FROM signatures s JOIN articles a ON a.fetched_url = s.fetched_url "
+                "WHERE s.fetched_url NOT IN (SELECT fetched_url FROM unfiled)")
         self._cache.clear()
         self._stories.clear()
         for table in ("signatures", "links", "stories", "story_members"):
@@ -75,6 +85,21 @@ class StoryTables:
         sig_id = int(cur.lastrowid)
         self._remember([(sig_id, fetched_url, t, len(shingles), minhash.astype(np.uint32))])
         return sig_id
+
+    def has_kept_signatures(self) -> bool:
+        return self.db.execute("SELECT EXISTS (SELECT 1 FROM kept_signatures)").fetchone()[0] == 1
+
+    def take_kept_signature(self, fetched_url: str, text: str) -> tuple[str, np.ndarray, np.ndarray] | None:
+        """(text_hash, minhash, shingles) of the signature set aside for this article, when it was made from
+        this text; the row goes either way."""
+        row = self.db.execute("DELETE FROM kept_signatures WHERE fetched_url=? RETURNING text_sha1, text_hash, minhash, shingles",
+                              (fetched_url,)).fetchone()
+        if row is None or row[0] != text_sha1(text):
+            return None
+        return row[1], np.frombuffer(row[2], dtype="<u4").astype(np.uint32), np.frombuffer(row[3], dtype="<u4").astype(np.uint32)
+
+    def drop_kept_signatures(self) -> None:
+        self.db.execute("DELETE FROM kept_signatures")
 
     def delete_signature(self, fetched_url: str) -> None:
         for (sig_id,) in self.db.execute("DELETE FROM signatures WHERE fetched_url=? RETURNING id", (fetched_url,)).fetchall():
@@ -251,6 +276,10 @@ class StoryTables:
 
 _PUT_MEMBER = ("INSERT OR REPLACE INTO story_members (fetched_url, story_id, relation, similarity, t, site) "
                "VALUES (?, ?, ?, ?, ?, ?)")
+
+
+def text_sha1(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _sig(row) -> tuple:

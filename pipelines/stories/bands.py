@@ -4,11 +4,11 @@ sorted uint64 arrays instead of b Python dicts of sets.
 
 Why not MinHashLSH itself: with the 64 bands that containment needs, its dict storage measured about
 18 KB and 180 us per signature (1,000,000 signatures: ~18 GB and ~3 minutes to reopen). Here one entry
-is 12 bytes (a uint64 key, a uint32 id), a query is a few binary searches, and the sorted runs are saved
-beside the store and read back whole on reopen.
+is 12 bytes (a uint64 key, a uint32 id), a query reads a few small windows of sorted keys, and the sorted
+runs are saved beside the store and read back whole on reopen.
 
-Entries are (band key, signature id). Recent inserts sit in a dict; they are flushed into sorted runs,
-which are merged log-structured. Ids are never reused (the store's AUTOINCREMENT), so entries of a
+Entries are (band key, signature id). Signatures added one at a time sit in a dict until they are flushed
+into a sorted run; a batch becomes a run at once. Runs are merged log-structured. Ids are never reused (the store's AUTOINCREMENT), so entries of a
 replaced signature are simply stale: callers re-check candidates against the stored signatures.
 """
 from __future__ import annotations

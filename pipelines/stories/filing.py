@@ -22,10 +22,15 @@ import numpy as np
 
 from ..model import Article
 from ..options import DedupOptions
-from .fingerprint import Signer
+from .fingerprint import Fingerprint, Signer
 from .index import WindowIndex, shift
 from .origin import Member, arrange
 from .verify import decide, estimate_many, exact, linked
+
+
+# The parameters a signature depends on; the others only decide which signatures are linked, so a rebuild
+# after changing only those re-files every article from its stored signature.
+SIGNATURE_PARAMS = ("shingle_size", "num_perm", "seed", "hash", "scheme")
 
 
 class DedupParamsMismatch(Exception):
@@ -84,6 +89,7 @@ class Stories:
         self.window = timedelta(days=options.window_days)
         self.counts = FilingCounts()
         self._check(rebuild)
+        self._kept_signatures = self.tables.has_kept_signatures()   # set aside by a rebuild, not yet taken back
         self.index = WindowIndex(options, self.tables, store.sidecar("bands"))
 
     def close(self) -> None:
@@ -106,8 +112,9 @@ class Stories:
                 f"`scrapy reprocess --rebuild-stories` to rebuild them from the stored articles, or set the "
                 f"DEDUP_* settings back")
         if stored is None or rebuild:
+            reuse = stored is not None and all(stored.get(k) == wanted[k] for k in SIGNATURE_PARAMS)
             with self.store.transaction():
-                self.tables.clear()
+                self.tables.clear(keep_signatures=reuse)
                 self.tables.mark_all_unfiled()
                 self.tables.set_params(wanted)
             WindowIndex.discard(self.store.sidecar("bands"))
@@ -123,6 +130,10 @@ class Stories:
                 self._file_many(todo[start:start + 500])
                 for url in todo[start:start + 500]:
                     self.tables.filed(url)
+        if self._kept_signatures:   # every article is filed: what a rebuild set aside and nobody took is stale
+            with self.store.transaction():
+                self.tables.drop_kept_signatures()
+            self._kept_signatures = False
         return len(todo)
 
     def learn_templates(self, min_articles: int, due_only: bool = False) -> int:
@@ -210,7 +221,10 @@ class Stories:
             tables.drop_member(url)
             return None
         keep = _kept(extracted.lines, article["text"]) if extracted is not None and extracted.line_words is not None else None
-        if keep is not None:   # the worker's words of the lines the store kept (all, or less the template lines)
+        kept = self.tables.take_kept_signature(url, article["text"]) if self._kept_signatures else None
+        if kept is not None:   # set aside by a rebuild, made from this text with these parameters
+            fp = Fingerprint(kept[1], kept[2], kept[0])
+        elif keep is not None:   # the worker's words of the lines the store kept (all, or less the template lines)
             fp = self.signer.fingerprint_lines(extracted.line_words, keep)
         else:
             fp = self.signer.fingerprint(article["text"])
