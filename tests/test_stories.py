@@ -565,6 +565,19 @@ def test_when_the_copy_others_were_linked_through_leaves_they_stay_together_if_t
     filer.check_stories_are_link_components()
 
 
+def test_exact_overlap_counts_shared_shingles_as_sets_do():
+    from pipelines.stories.verify import exact
+    rng = np.random.default_rng(7)
+    for _ in range(500):
+        pool = rng.integers(0, 2**32, 60, dtype=np.uint32)
+        a, b = (np.unique(rng.choice(pool, rng.integers(0, 40))) for _ in range(2))
+        shared = len(set(a.tolist()) & set(b.tolist()))
+        union = len(set(a.tolist()) | set(b.tolist()))
+        o = exact(a, b)
+        assert (o.shared, o.jaccard) == (shared, shared / union if union else 0.0)
+        assert o.containment == shared / max(1, min(len(a), len(b)))
+
+
 def test_stories_are_the_components_of_all_verified_pairs_through_arrivals_changes_and_departures(filer):
     """Against a brute-force reference: every pair of stored signatures that shares an LSH band is verified
     with the linking rule, and the stories must be exactly the components of the pairs that pass, after

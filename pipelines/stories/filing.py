@@ -208,7 +208,8 @@ class Stories:
             simple = (len(stories_here) == 1 and stories_here[0] not in changed_stories and newcomers
                       and all(u in signed and before[u][0] is None for u in newcomers))
             extensions.append((stories_here[0], newcomers) if simple else None)
-        return self._rearrange([sorted(ns) for _, ns in sorted(parts.items())], set(signed), old_stories, extensions)
+        return self._rearrange([sorted(ns) for _, ns in sorted(parts.items())], set(signed), old_stories, extensions,
+                               {url: sig.shingles for url, sig in signed.items()})
 
     def _sign(self, url: str, extracted: Article | None) -> _Signed | None:
         """Store the article's signature (the index gets it when it is linked); None when it is no longer
@@ -289,7 +290,7 @@ class Stories:
         return mine, theirs
 
     def _rearrange(self, parts: list[list[str]], changed: set[str], old_stories: set[str],
-                   extensions: list | None = None) -> dict[str, str]:
+                   extensions: list | None = None, shingles: dict[str, np.ndarray] | None = None) -> dict[str, str]:
         """Write the story of each part, a component given as its articles ("u:<url>") and untouched stories
         ("s:<id>"): origin, relations, similarities; returns url -> story_id. Only member rows that change
         are written, and a member whose text and origin are the same as before keeps the similarity measured
@@ -298,7 +299,7 @@ class Stories:
         tables = self.tables
         assigned: dict[str, str] = {}
         for i, part in enumerate(parts):
-            extended = self._extend(*extensions[i]) if extensions and extensions[i] else None
+            extended = self._extend(*extensions[i], shingles) if extensions and extensions[i] else None
             if extended is not None:
                 assigned.update(extended)
                 continue
@@ -319,8 +320,8 @@ class Stories:
                     similarity[m.fetched_url] = old_similarity
                 else:
                     if origin_shingles is None:
-                        origin_shingles = tables.shingles(arr.origin)
-                    similarity[m.fetched_url] = exact(origin_shingles, tables.shingles(m.fetched_url)).jaccard
+                        origin_shingles = self._shingles(arr.origin, shingles)
+                    similarity[m.fetched_url] = exact(origin_shingles, self._shingles(m.fetched_url, shingles)).jaccard
             # a member's row is written again when its story, relation or similarity changed, or when it was
             # re-signed (its time, kept in the row, may have changed)
             current = {m.fetched_url: (sid, rel, sim) for m, sid, _, sim, rel in found}
@@ -334,7 +335,12 @@ class Stories:
         return assigned
 
 
-    def _extend(self, story_id: str, newcomers: list[str]) -> dict[str, str] | None:
+    def _shingles(self, url: str, known: dict[str, np.ndarray] | None) -> np.ndarray:
+        """An article's shingles: those of `known` (the articles just signed), else the stored ones."""
+        found = known.get(url) if known else None
+        return found if found is not None else self.tables.shingles(url)
+
+    def _extend(self, story_id: str, newcomers: list[str], shingles: dict[str, np.ndarray] | None = None) -> dict[str, str] | None:
         """New articles that all rank after a story's first two members (in time order, then the wire's own
         copy, then URL: origin.py) leave its origin and the reason for it as they are, and the similarities
         measured to it. A member's relation depends only on the members of its own site ranked before it (a
@@ -350,7 +356,7 @@ class Stories:
         found = tables.members(newcomers)
         if len(found) != len(newcomers) or any(m.rank() <= second.rank() for m, *_ in found):
             return None
-        origin_shingles = tables.shingles(first.fetched_url)
+        origin_shingles = self._shingles(first.fetched_url, shingles)
         rows, changed = [], {}
         for site in sorted({m.site for m, *_ in found}):
             on_site = tables.story_members_on_site(story_id, site) + [(m, None) for m, *_ in found if m.site == site]
@@ -368,7 +374,7 @@ class Stories:
                 texts.add(m.text_hash)
                 hosts.add(m.host)
                 if old is None:
-                    rows.append((m, relation, exact(origin_shingles, tables.shingles(m.fetched_url)).jaccard))
+                    rows.append((m, relation, exact(origin_shingles, self._shingles(m.fetched_url, shingles)).jaccard))
                 elif relation != old:
                     changed[m.fetched_url] = relation
         tables.add_members(story_id, rows)
