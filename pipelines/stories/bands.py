@@ -117,16 +117,18 @@ class BandIndex:
             flat = keys.reshape(-1)
             order = np.argsort(flat)   # sorted needles search faster
             needles = flat[order]
+            pairs = []   # (signature, id) of every match, as one int64 each
             for run in self.runs:
                 which, ids = run.lookup(needles)
-                if not len(ids):
-                    continue
-                owner = order[which] // self.bands        # the signature each matching key belongs to
-                by_owner = np.argsort(owner, kind="stable")
-                owner, ids = owner[by_owner], ids[by_owner]
-                starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-                for o, chunk in zip(owner[starts].tolist(), np.split(ids, starts[1:])):
-                    found[o].update(chunk.tolist())
+                pairs.append((order[which] // self.bands) << 32 | ids.astype(np.int64))
+            # each pair once (a near copy matches in many bands), grouped by signature
+            pairs = np.unique(np.concatenate(pairs))
+            if not len(pairs):
+                return found
+            owner = pairs >> 32
+            starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+            for o, chunk in zip(owner[starts].tolist(), np.split(pairs & 0xFFFFFFFF, starts[1:])):
+                found[o].update(chunk.tolist())
         return found
 
     # -- runs -----------------------------------------------------------------------------------

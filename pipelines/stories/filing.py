@@ -263,8 +263,13 @@ class Stories:
             story_of.update(zip(missing, tables.stories_of(missing)))
         stories = [story_of[u] for u in others]
         by_group: dict[str, list[int]] = {}
-        for i, story in zip(plausible, stories):
-            by_group.setdefault(groups.find(node(rows[i][1], story)), []).append(i)
+        root_of: dict[str, str] = {}   # (the candidates of a big story are mostly one node: found once)
+        for i, story in zip(plausible.tolist(), stories):
+            n = node(rows[i][1], story)
+            root = root_of.get(n)
+            if root is None:
+                root = root_of[n] = groups.find(n)
+            by_group.setdefault(root, []).append(i)
         links = []
         for group in sorted(by_group):
             if group == groups.find(me):
