@@ -58,11 +58,12 @@ class StoryTables:
         articles filed since their text last changed are set aside first (take_kept_signature)."""
         self.db.execute("DELETE FROM kept_signatures")
         if keep_signatures:
-            self.db.create_function("wirecrawl_sha1", 1, text_sha1, deterministic=True)
-            self.db.execute(
-                "INSERT INTO kept_signatures SELECT s.fetched_url, wirecrawl_sha1(a.text), s.text_hash, s.minhash, "
-                "s.shingles FROM signatures s JOIN articles a ON a.fetched_url = s.fetched_url "
-                "WHERE s.fetched_url NOT IN (SELECT fetched_url FROM unfiled)")
+            rows = self.db.execute(
+                "SELECT s.fetched_url, a.text, s.text_hash, s.minhash, s.shingles FROM signatures s "
+                "JOIN articles a ON a.fetched_url = s.fetched_url WHERE s.fetched_url NOT IN (SELECT fetched_url FROM unfiled)")
+            while chunk := rows.fetchmany(1000):
+                self.db.executemany("INSERT INTO kept_signatures VALUES (?, ?, ?, ?, ?)",
+                                    [(url, text_sha1(text), h, m, sh) for url, text, h, m, sh in chunk])
         self._cache.clear()
         self._stories.clear()
         for table in ("signatures", "links", "stories", "story_members"):
