@@ -77,6 +77,11 @@ class DedupOptions:
                 raise ValueError(f"DEDUP_{name.upper()} must be in (0, 1], got {getattr(self, name)}")
 
 
+# The DedupOptions a signature depends on; the others only decide which signatures are linked, so a rebuild
+# after changing only those re-files every article from its stored signature (filing.py).
+SIGNATURE_PARAMS = ("shingle_size", "num_perm", "seed", "hash", "scheme")
+
+
 def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 

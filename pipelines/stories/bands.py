@@ -8,8 +8,9 @@ is 12 bytes (a uint64 key, a uint32 id), a query reads a few small windows of so
 runs are saved beside the store and read back whole on reopen.
 
 Entries are (band key, signature id). Signatures added one at a time sit in a dict until they are flushed
-into a sorted run; a batch becomes a run at once. Runs are merged log-structured. Ids are never reused (the store's AUTOINCREMENT), so entries of a
-replaced signature are simply stale: callers re-check candidates against the stored signatures.
+into a sorted run; a batch becomes a run at once. Runs are merged log-structured. Ids are never reused (the
+store's AUTOINCREMENT), so entries of a replaced signature are simply stale: callers re-check candidates
+against the stored signatures.
 """
 from __future__ import annotations
 

@@ -21,16 +21,11 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 
 from ..model import Article
-from ..options import DedupOptions
+from ..options import SIGNATURE_PARAMS, DedupOptions
 from .fingerprint import Fingerprint, Signer
 from .index import WindowIndex, shift
 from .origin import Member, arrange
 from .verify import decide, estimate_many, exact, linked
-
-
-# The parameters a signature depends on; the others only decide which signatures are linked, so a rebuild
-# after changing only those re-files every article from its stored signature.
-SIGNATURE_PARAMS = ("shingle_size", "num_perm", "seed", "hash", "scheme")
 
 
 class DedupParamsMismatch(Exception):
