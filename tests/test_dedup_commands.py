@@ -38,6 +38,12 @@ def test_changed_dedup_settings_need_a_rebuild(wirecrawl, tmp_path):
     assert "this run filed 10 articles" in rebuilt.stdout
     assert len({r["story_id"] for r in wirecrawl.export()}) == 2
     assert json.loads(wirecrawl.query("SELECT value FROM store_meta WHERE key='dedup_params'")[0][0])["shingle_size"] == 4
+    signatures = wirecrawl.query("SELECT fetched_url, minhash, shingles FROM signatures ORDER BY 1")
+    relinked = wirecrawl.run("reprocess", "--rebuild-stories", "--store", wirecrawl.store, "-s", "DEDUP_SHINGLE_SIZE=4",
+                             "-s", "DEDUP_JACCARD=0.5")   # a threshold only: the same signatures, nothing left aside
+    assert "this run filed 10 articles" in relinked.stdout
+    assert wirecrawl.query("SELECT fetched_url, minhash, shingles FROM signatures ORDER BY 1") == signatures
+    assert wirecrawl.query("SELECT COUNT(*) FROM kept_signatures") == [(0,)]
 
 
 def test_dedup_report_json_and_csv(wirecrawl, tmp_path):
