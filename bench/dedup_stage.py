@@ -246,7 +246,7 @@ def main() -> None:
     print(f"  baseline (MinHash per article, default hash, LSH query + insert, nothing stored): {len(items) / b:,.0f} articles/s")
     print(f"  ratio wirecrawl / baseline speed: {b / o:.2f}x   (target: >= 20,000 articles/s)")
     print(f"  storage floor (only the rows filing writes, one executemany per table, nothing computed): "
-          f"{1e6 * f500 / len(items):.0f} us an article with 500 a transaction (as the line above files them), "
+          f"{1e6 * f500 / len(items):.0f} us an article with 500 a transaction (as the dedup stage line files them), "
           f"{1e6 * f20 / len(items):.0f} us with 20 (as the main process does on this machine): at most "
           f"{len(items) / f500:,.0f} and {len(items) / f20:,.0f} articles/s before any work")
     for size in (int(s) for s in args.index_sizes.split(",") if s):
