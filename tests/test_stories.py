@@ -321,6 +321,26 @@ def test_a_rebuild_after_changing_only_linking_parameters_refiles_from_the_store
     fresh.close()
 
 
+def test_a_rebuild_killed_half_way_takes_the_rest_of_its_signatures_back_at_the_next_start(tmp_path, monkeypatch):
+    corpus = _corpus()
+    Filer(tmp_path / "s.sqlite").add(*corpus).close()
+    other = dataclasses.replace(DedupOptions(), jaccard=0.35)
+    fingerprinted = []
+    real = Signer.fingerprint
+    monkeypatch.setattr(Signer, "fingerprint", lambda self, text: fingerprinted.append(text) or real(self, text))
+    killed = Filer(tmp_path / "s.sqlite", other, rebuild=True)
+    killed.stories.file_all({a.fetched_url: None for a in corpus[:5]})   # then the process dies
+    killed.store.close()
+    resumed = Filer(tmp_path / "s.sqlite", other)
+    assert resumed.stories.file_unfiled() == len(corpus) - 5
+    assert fingerprinted == []
+    assert resumed.store.db.execute("SELECT COUNT(*) FROM kept_signatures").fetchone()[0] == 0
+    fresh = Filer(tmp_path / "fresh.sqlite", other).add(*corpus)
+    assert _signatures(resumed) == _signatures(fresh) and resumed.rows() == fresh.rows()
+    resumed.close()
+    fresh.close()
+
+
 def test_copies_tied_on_time_extend_their_story_when_they_come_last_by_url(tmp_path):
     """Outlets that keep the wire's own timestamp tie on time; a tied copy ranks by URL after the others, so
     one arriving in that order only extends its story, and the rows are those of re-arranging it whole."""
