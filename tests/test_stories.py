@@ -290,11 +290,20 @@ def test_filing_in_batches_gives_the_stories_filing_one_by_one_gives(tmp_path):
     rebuilt.close()
 
 
+@pytest.fixture
+def fingerprinted(monkeypatch) -> list[str]:
+    """The texts the main process fingerprints (Signer.fingerprint, still doing its work)."""
+    texts: list[str] = []
+    real = Signer.fingerprint
+    monkeypatch.setattr(Signer, "fingerprint", lambda self, text: texts.append(text) or real(self, text))
+    return texts
+
+
 def _signatures(f: Filer) -> dict:
     return {u: (h, bytes(m), bytes(s)) for u, h, m, s in f.store.db.execute("SELECT fetched_url, text_hash, minhash, shingles FROM signatures")}
 
 
-def test_a_rebuild_after_changing_only_linking_parameters_refiles_from_the_stored_signatures(tmp_path, monkeypatch):
+def test_a_rebuild_after_changing_only_linking_parameters_refiles_from_the_stored_signatures(tmp_path, fingerprinted):
     """Only the articles whose text changed since they were filed are fingerprinted again; the stories and
     signatures are those of a store built from nothing with the new parameters."""
     corpus = _corpus()
@@ -304,9 +313,7 @@ def test_a_rebuild_after_changing_only_linking_parameters_refiles_from_the_store
     f.store.save(changed[0], RawRef("x"), "sha", "v")
     f.close()
     other = dataclasses.replace(DedupOptions(), jaccard=0.35, containment=0.85, lsh_bands=32, lsh_rows=4)
-    fingerprinted = []
-    real = Signer.fingerprint
-    monkeypatch.setattr(Signer, "fingerprint", lambda self, text: fingerprinted.append(text) or real(self, text))
+    fingerprinted.clear()   # from here on: what the rebuild fingerprints
     rebuilt = Filer(tmp_path / "s.sqlite", other, rebuild=True)
     assert rebuilt.rows() == {}
     rebuilt.store.save(changed[1], RawRef("x"), "sha", "v")   # re-extracted after the rebuild set its signature aside
@@ -321,13 +328,11 @@ def test_a_rebuild_after_changing_only_linking_parameters_refiles_from_the_store
     fresh.close()
 
 
-def test_a_rebuild_killed_half_way_takes_the_rest_of_its_signatures_back_at_the_next_start(tmp_path, monkeypatch):
+def test_a_rebuild_killed_half_way_takes_the_rest_of_its_signatures_back_at_the_next_start(tmp_path, fingerprinted):
     corpus = _corpus()
     Filer(tmp_path / "s.sqlite").add(*corpus).close()
     other = dataclasses.replace(DedupOptions(), jaccard=0.35)
-    fingerprinted = []
-    real = Signer.fingerprint
-    monkeypatch.setattr(Signer, "fingerprint", lambda self, text: fingerprinted.append(text) or real(self, text))
+    fingerprinted.clear()   # from here on: what the rebuild and its resumption fingerprint
     killed = Filer(tmp_path / "s.sqlite", other, rebuild=True)
     killed.stories.file_all({a.fetched_url: None for a in corpus[:5]})   # then the process dies
     killed.store.close()
