@@ -214,7 +214,7 @@ def test_a_run_learns_templates_as_it_goes_and_ends_where_learning_at_the_end_en
     assert [TEMPLATE_LINE in text_when_saved[i] for i in range(8)] == [True] * 3 + [False] * 5
     assert as_it_goes.refresh_templates(3) == 0        # the end of the run: nothing left to rewrite
     assert at_the_end.refresh_templates(3) == 8
-    query = "SELECT fetched_url, text, lines FROM articles ORDER BY fetched_url"
+    query = "SELECT fetched_url, text, left_out FROM articles ORDER BY fetched_url"
     assert as_it_goes.db.execute(query).fetchall() == at_the_end.db.execute(query).fetchall()
     assert not any(TEMPLATE_LINE in text for _, text, _ in as_it_goes.db.execute(query))
 
@@ -242,7 +242,7 @@ def test_a_schema_1_store_is_migrated_and_keeps_what_it_learned_from(tmp_path):
     """)
     db.close()
     store = open_store(f"sqlite:///{path}")
-    assert store.db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("2",)
+    assert store.db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("3",)
     assert not store.db.execute("SELECT 1 FROM sqlite_master WHERE name LIKE 'host_lines%'").fetchall()
     rows = store.db.execute("SELECT fetched_url, host, lead, line_keys FROM article_lines ORDER BY fetched_url").fetchall()
     assert [(u, h, lead, sorted(k.split())) for u, h, lead, k in rows] == [
@@ -252,3 +252,72 @@ def test_a_schema_1_store_is_migrated_and_keeps_what_it_learned_from(tmp_path):
     # aaaa is in two stories of g.example; cccc in two articles of one story; o.example's aaaa is its own
     assert store.db.execute("SELECT host, line_hash FROM host_templates").fetchall() == [("g.example", "aaaa")]
     store.close()
+
+
+@pytest.mark.parametrize("lines, template", [
+    (["One.", "Two."], set()),
+    (["Ad", "One.", "Ad", "Two.", "Sign up"], {"Ad", "Sign up"}),
+    (["Ad", "Sign up"], {"Ad", "Sign up"}),   # every line left out: the text is empty
+    ([], set()),
+    ([""], set()),
+    (["", "One.", ""], set()),
+    (["One,\nstill one.", "Ad"], {"Ad"}),     # a kept line holding a line break
+    (["One.", "Ad\nagain"], {"Ad\nagain"}),
+    (["", "Ad"], {"Ad"}),
+])
+def test_the_text_and_what_it_leaves_out_give_the_lines_back(lines, template):
+    from pipelines.steps import templates
+    from pipelines.store.sqlite import _left_out
+
+    text, left_out = templates.body(lines, {templates.line_key(line) for line in template})
+    assert text == "\n".join(line for line in lines if line not in template)
+    assert templates.lines_of(text, left_out) == lines
+    assert _left_out(lines, text) == left_out    # as the migration from schema 2 finds it from the two
+    if text and all("\n" not in line for line in lines if line not in template):   # the text is kept once
+        assert json.loads(left_out) == [[i, line] for i, line in enumerate(lines) if line in template]
+
+
+def test_a_schema_2_store_keeps_each_text_once_and_a_rerun_finds_nothing_changed(tmp_path):
+    """Schema 2 stored every article's lines beside its text. Opening such a store keeps only what each text
+    leaves out, exactly as a schema-3 store saving the same articles does; the lines come back whole, and
+    saving the same articles again changes nothing."""
+    import sqlite3
+
+    from stories_fixtures import story
+
+    from pipelines.model import Article, RawRef
+    from pipelines.steps.templates import lines_of
+
+    def article(host: str, i: int, extra: list[str]) -> Article:
+        url = f"https://{host}/news/{i}"
+        return Article(url, url, None, f"Story {i}", [], "2025-03-01T10:00:00+00:00", None, None, host, "en", None,
+                       [], None, None, None, None, [TEMPLATE_LINE] + story(100 + i, 3) + extra, "2025-03-10T00:00:00+00:00")
+    articles = [article("gazette.example", i, [TEMPLATE_LINE, "Advertisement below"]) for i in range(4)]
+    articles += [article("other.example", 9, ["A line that holds\na line break."]), article("third.example", 10, [])]
+    stores = {}
+    for name in ("old", "reference"):
+        stores[name] = open_store(f"sqlite:///{tmp_path / name}.sqlite")
+        for a in articles:
+            stores[name].save(a, RawRef("x"), "s", "v")
+        assert stores[name].refresh_templates(3) == 4    # the gazette's line is learned: its texts leave it out
+        stores[name].close()
+    db = sqlite3.connect(tmp_path / "old.sqlite")
+    db.execute("ALTER TABLE articles RENAME COLUMN left_out TO lines")
+    db.executemany("UPDATE articles SET lines=? WHERE fetched_url=?",
+                   [(json.dumps(a.lines, ensure_ascii=False), a.fetched_url) for a in articles])
+    db.execute("UPDATE store_meta SET value='2' WHERE key='schema_version'")
+    db.commit()
+    db.close()
+
+    old, reference = (open_store(f"sqlite:///{tmp_path / name}.sqlite") for name in ("old", "reference"))
+    assert old.db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("3",)
+    query = "SELECT fetched_url, text, left_out FROM articles ORDER BY fetched_url"
+    rows = old.db.execute(query).fetchall()
+    assert rows == reference.db.execute(query).fetchall()
+    by_url = {a.fetched_url: a for a in articles}
+    assert all(lines_of(text, left_out) == by_url[url].lines for url, text, left_out in rows)
+    assert sum(TEMPLATE_LINE not in text for _, text, _ in rows) == 4
+    assert dict((u, len(left_out)) for u, _, left_out in rows)["https://third.example/news/10"] == 2   # "[]"
+    assert [old.save(a, RawRef("x"), "s", "v") for a in articles] == ["unchanged"] * len(articles)
+    old.close()
+    reference.close()

@@ -659,8 +659,11 @@ def test_a_schema_1_store_is_migrated_in_place_and_filing_goes_on(tmp_path, monk
     """A store of schema 1 (tests/schema_v1.sql: story members without their time and site, a host_lines row
     per template candidate) opens migrated to what schema 2 would have stored, and copies go on joining its
     stories. The schema-1 store is made by copying a store that filing wrote into the old tables."""
+    import json
     import sqlite3
     from pathlib import Path
+
+    from pipelines.steps.templates import lines_of
 
     wire = story(600)
     new = Filer(tmp_path / "new.sqlite").add(
@@ -672,8 +675,11 @@ def test_a_schema_1_store_is_migrated_in_place_and_filing_goes_on(tmp_path, monk
     old.execute("ATTACH ? AS new", (str(tmp_path / "new.sqlite"),))
     for (table,) in old.execute("SELECT name FROM main.sqlite_master WHERE type='table' AND name NOT IN "
                                 "('host_lines', 'sqlite_sequence')").fetchall():
-        columns = ", ".join(r[1] for r in old.execute(f"PRAGMA main.table_info({table})"))
-        old.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM new.{table}")
+        columns = [r[1] for r in old.execute(f"PRAGMA main.table_info({table})")]
+        selected = ", ".join("'[]'" if c == "lines" else c for c in columns)   # (filled in below)
+        old.execute(f"INSERT INTO main.{table} ({', '.join(columns)}) SELECT {selected} FROM new.{table}")
+    for url, text, left_out in old.execute("SELECT fetched_url, text, left_out FROM new.articles").fetchall():
+        old.execute("UPDATE main.articles SET lines=? WHERE fetched_url=?", (json.dumps(lines_of(text, left_out)), url))
     for url, host, lead, keys in old.execute("SELECT * FROM new.article_lines").fetchall():
         old.executemany("INSERT INTO host_lines VALUES (?, ?, ?, ?)", [(host, k, url, lead) for k in keys.split()])
     old.execute("UPDATE store_meta SET value='1' WHERE key='schema_version'")
@@ -703,10 +709,11 @@ def test_a_schema_1_store_is_migrated_in_place_and_filing_goes_on(tmp_path, monk
 
     f = Filer(tmp_path / "old.sqlite")
     db = f.store.db
-    assert db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("2",)
+    assert db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("3",)
     assert not db.execute("SELECT 1 FROM sqlite_master WHERE name IN ('host_lines', 'story_members_story')").fetchall()
     reference = sqlite3.connect(tmp_path / "new.sqlite")
-    for query in ("SELECT * FROM story_members ORDER BY fetched_url", "SELECT * FROM stories"):
+    for query in ("SELECT * FROM story_members ORDER BY fetched_url", "SELECT * FROM stories",
+                  "SELECT fetched_url, text, left_out FROM articles ORDER BY fetched_url"):
         assert db.execute(query).fetchall() == reference.execute(query).fetchall()
     lines = "SELECT fetched_url, host, lead, line_keys FROM article_lines ORDER BY fetched_url"
     assert [r[:3] + (sorted(r[3].split()),) for r in db.execute(lines)] == \

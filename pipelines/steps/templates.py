@@ -6,6 +6,7 @@ calls these functions; the decision itself is here.
 from __future__ import annotations
 
 import hashlib
+import json
 import unicodedata
 from collections import Counter
 from typing import Iterable
@@ -43,8 +44,28 @@ def lead_key(lines: list[str], keys: list[str]) -> str:
     return keys[max(range(len(lines)), key=lambda i: len(lines[i]))] if lines else ""
 
 
-def body_text(lines: list[str], template_keys: set[str], keys: list[str] | None = None) -> str:
-    if not template_keys:
-        return "\n".join(lines)
-    keys = keys or line_keys(lines)
-    return "\n".join(line for line, key in zip(lines, keys) if key not in template_keys)
+def body(lines: list[str], template_keys: set[str] | frozenset[str], keys: list[str] | None = None) -> tuple[str, str]:
+    """The body text (the lines less the host's template lines) and, as JSON, what gives the lines back with
+    it (`lines_of`): the lines it leaves out, each as [its place, the line]; or, when the text cannot give
+    its lines back (none is kept, or a kept line holds a line break), {"lines": all of them}. So a store
+    keeps an article's text once, not once as text and again as lines."""
+    if template_keys:
+        keys = keys or line_keys(lines)
+        kept = [line for line, key in zip(lines, keys) if key not in template_keys]
+        left_out = [[i, line] for i, (line, key) in enumerate(zip(lines, keys)) if key in template_keys]
+    else:
+        kept, left_out = lines, []
+    text = "\n".join(kept)
+    if text.count("\n") != len(kept) - 1:   # no line kept, or one holds a line break
+        return text, json.dumps({"lines": lines}, ensure_ascii=False)
+    return text, json.dumps(left_out, ensure_ascii=False)
+
+
+def lines_of(text: str, left_out: str) -> list[str]:
+    """An article's lines from its body text and what `body` said it leaves out."""
+    out = json.loads(left_out)
+    if isinstance(out, dict):
+        return out["lines"]
+    kept = iter(text.split("\n"))
+    places = dict(out)
+    return [places[i] if i in places else next(kept) for i in range(text.count("\n") + 1 + len(places))]

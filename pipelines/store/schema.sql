@@ -1,4 +1,4 @@
--- wirecrawl store, schema version 2. Portable SQL (SQLite now, PostgreSQL later): no SQLite-only types.
+-- wirecrawl store, schema version 3. Portable SQL (SQLite now, PostgreSQL later): no SQLite-only types.
 CREATE TABLE IF NOT EXISTS store_meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -32,8 +32,8 @@ CREATE TABLE IF NOT EXISTS articles (
     image_caption TEXT,
     image_credit TEXT,
     wire_source TEXT,
-    lines TEXT NOT NULL,             -- JSON list: cleaned paragraphs before the host's template lines
-    text TEXT NOT NULL,              -- the body: lines minus the host's template lines
+    left_out TEXT NOT NULL,          -- JSON: the cleaned paragraphs `text` leaves out (steps/templates.body)
+    text TEXT NOT NULL,              -- the body: the cleaned paragraphs less the host's template lines
     fetched_at TEXT NOT NULL,
     archive_path TEXT NOT NULL,      -- where the raw page lives, to reprocess it
     archive_offset INTEGER,          -- WARC record offset; NULL for a bare HTML file

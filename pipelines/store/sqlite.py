@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -14,11 +15,13 @@ from ..steps import templates
 from ..stories.origin import site_of
 from .stories_sql import StoryTables
 
-SCHEMA_VERSION = "2"
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "3"
 _ARTICLE_COLUMNS = (
     "fetched_url", "url", "canonical_url", "title", "authors", "published", "modified", "site_name",
     "host", "language", "description", "tags", "image", "image_caption", "image_credit", "wire_source",
-    "lines", "text", "fetched_at", "archive_path", "archive_offset", "body_sha1", "extractor_version",
+    "left_out", "text", "fetched_at", "archive_path", "archive_offset", "body_sha1", "extractor_version",
 )
 _REJECT_COLUMNS = ("fetched_url", "kind", "reason", "detail", "fetched_at", "archive_path",
                    "archive_offset", "body_sha1", "extractor_version")
@@ -61,10 +64,12 @@ class SQLiteStore:
             db.execute("PRAGMA foreign_keys=ON")
             schema = resources.files("pipelines.store").joinpath("schema.sql").read_text()
             version = _schema_version(db)
-            if version not in (None, "1", SCHEMA_VERSION):
+            if version not in (None, "1", "2", SCHEMA_VERSION):
                 raise StoreError(f"{self.path} has schema version {version}, this wirecrawl expects {SCHEMA_VERSION}")
             if version == "1":
                 _migrate_from_1(db, schema)
+            if version in ("1", "2"):
+                _migrate_from_2(db, schema)
             else:
                 db.executescript(schema)
                 if version is None:
@@ -184,10 +189,11 @@ class SQLiteStore:
     def _save_article(self, a: Article, ref: RawRef, body_sha1: str | None, version: str) -> str:
         template_keys = self._template_keys(a.host)
         keys = a.line_keys if a.line_keys is not None and len(a.line_keys) == len(a.lines) else templates.line_keys(a.lines)
+        text, left_out = templates.body(a.lines, template_keys, keys)
         row = (a.fetched_url, a.url, a.canonical_url, a.title, json.dumps(a.authors), a.published,
                a.modified, a.site_name, a.host, a.language, a.description, json.dumps(a.tags), a.image,
-               a.image_caption, a.image_credit, a.wire_source, json.dumps(a.lines, ensure_ascii=False),
-               templates.body_text(a.lines, template_keys, keys), a.fetched_at, ref.path, ref.offset, body_sha1, version)
+               a.image_caption, a.image_credit, a.wire_source, left_out, text, a.fetched_at, ref.path, ref.offset,
+               body_sha1, version)
         old = self.db.execute(f"SELECT {', '.join(_ARTICLE_COLUMNS)} FROM articles WHERE fetched_url=?",
                               (a.fetched_url,)).fetchone()
         existed = old is not None or self._delete_reject(a.fetched_url)
@@ -285,11 +291,12 @@ class SQLiteStore:
     def _reclean(self, host: str, learned: set[str]) -> int:
         """Rewrite the text of a host's articles for its new template lines; those that change are re-filed."""
         changed = 0
-        for fetched_url, lines, text in self.db.execute(
-                "SELECT fetched_url, lines, text FROM articles WHERE host=?", (host,)).fetchall():
-            new_text = templates.body_text(json.loads(lines), learned)
+        for fetched_url, left_out, text in self.db.execute(
+                "SELECT fetched_url, left_out, text FROM articles WHERE host=?", (host,)).fetchall():
+            new_text, new_left_out = templates.body(templates.lines_of(text, left_out), learned)
             if new_text != text:
-                self.db.execute("UPDATE articles SET text=? WHERE fetched_url=?", (new_text, fetched_url))
+                self.db.execute("UPDATE articles SET text=?, left_out=? WHERE fetched_url=?",
+                                (new_text, new_left_out, fetched_url))
                 self.db.execute("INSERT OR IGNORE INTO unfiled VALUES (?)", (fetched_url,))
                 changed += 1
         return changed
@@ -336,7 +343,49 @@ def _migrate_from_1(db: sqlite3.Connection, schema: str) -> None:
             db.execute("INSERT OR REPLACE INTO article_lines SELECT fetched_url, MIN(host), MIN(lead), "
                        "group_concat(line_hash, ' ') FROM host_lines GROUP BY fetched_url")
             db.execute("DROP TABLE host_lines")
+        db.execute("UPDATE store_meta SET value='2' WHERE key='schema_version'")
+
+
+def _migrate_from_2(db: sqlite3.Connection, schema: str) -> None:
+    """Schema 2 kept each article's lines, as JSON, beside its text, which is most of them: a third of the
+    store. Schema 3 keeps only the lines the text leaves out (`templates.body`). One transaction."""
+    with db:
+        db.execute("BEGIN IMMEDIATE")
+        if "lines" in {r[1] for r in db.execute("PRAGMA table_info(articles)")}:
+            log.info("migrating the store to schema 3: each article's text is kept once (a one-off rewrite of %d articles)",
+                     db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+            _rewrite_lines(db)
         db.execute("UPDATE store_meta SET value=? WHERE key='schema_version'", (SCHEMA_VERSION,))
+    db.executescript(schema)
+
+
+def _rewrite_lines(db: sqlite3.Connection) -> None:
+    """Each article's `lines` (JSON list) as what its text leaves out of them, a thousand rows at a time."""
+    db.execute("ALTER TABLE articles RENAME COLUMN lines TO left_out")
+    last = ""
+    while rows := db.execute("SELECT fetched_url, left_out, text FROM articles WHERE fetched_url > ? "
+                             "ORDER BY fetched_url LIMIT 1000", (last,)).fetchall():
+        db.executemany("UPDATE articles SET left_out=? WHERE fetched_url=?",
+                       [(_left_out(json.loads(lines), text), url) for url, lines, text in rows])
+        last = rows[-1][0]
+
+
+def _left_out(lines: list[str], text: str) -> str:
+    """What `templates.body` says `text` leaves out of `lines`, for a text stored as the lines less some (the
+    host's template lines: a line equal to a kept one is never among them)."""
+    if "\n".join(lines) == text:   # nothing left out (most articles)
+        return templates.body(lines, frozenset())[1]
+    kept = text.split("\n")
+    out, j = [], 0
+    for i, line in enumerate(lines):
+        if j < len(kept) and line == kept[j]:
+            j += 1
+        else:
+            out.append([i, line])
+    left_out = json.dumps(out, ensure_ascii=False)
+    if j == len(kept) and templates.lines_of(text, left_out) == lines:
+        return left_out
+    return json.dumps({"lines": lines}, ensure_ascii=False)
 
 
 def _now() -> str:
