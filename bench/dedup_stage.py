@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -46,10 +47,15 @@ def corpus(data: Path, n: int, republished: bool = False) -> list[tuple[str, str
     return out[:n]
 
 
-def run_ours(items, tmp: Path, hashed_words: bool = False) -> float:
+def run_ours(items, tmp: Path, hashed_words: bool = False, grown: Path | None = None) -> float:
     """Seconds to file the stored articles. `hashed_words`: as `reprocess` and `crawl` file them, 20 at a
     time, each with the word hashes and the fingerprint its extraction worker made (Signer.line_words,
-    not timed here); the main process signs again only the articles that lose their host's template lines."""
+    not timed here); the main process signs again only the articles that lose their host's template lines.
+    `grown`: into a copy of this store (and its band index) instead of an empty one."""
+    if grown is not None:
+        shutil.copy(grown, tmp / "ours.sqlite")
+        if grown.with_name(grown.name + ".bands").is_dir():
+            shutil.copytree(grown.with_name(grown.name + ".bands"), tmp / "ours.sqlite.bands")
     store = open_store(f"sqlite:///{tmp / 'ours.sqlite'}")
     signer = Signer(DedupOptions())
     articles = []
@@ -71,6 +77,22 @@ def run_ours(items, tmp: Path, hashed_words: bool = False) -> float:
     seconds = time.perf_counter() - started
     store.close()
     return seconds
+
+
+def grown_store(items, tmp: Path) -> Path:
+    """A store that has saved and filed these articles (500 a transaction), as a base for `run_ours(grown=)`."""
+    path = tmp / "grown.sqlite"
+    store = open_store(f"sqlite:///{path}")
+    for k in range(0, len(items), 500):
+        with store.transaction():
+            for url, text, published in items[k:k + 500]:
+                store.save(Article(url, url, None, None, [], published, None, None, url.split("/")[2], "en", None, [], None,
+                                   None, None, None, text.split("\n"), published), RawRef("x"), "s", "v")
+    stories = Stories(store, DedupOptions())
+    stories.file_unfiled()
+    stories.close()
+    store.close()
+    return path
 
 
 def run_rebuild(items, tmp: Path) -> float:
@@ -201,8 +223,14 @@ def main() -> None:
     ap.add_argument("--articles", type=int, default=5120)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--index-sizes", default="100000,1000000")
+    ap.add_argument("--grown", type=int, default=100_000, help="articles already in the store for the grown line (0: skip)")
     args = ap.parse_args()
     items = corpus(Path(args.data), args.articles)
+    later = corpus(Path(args.data), args.grown + args.articles)   # the grown line: its first `grown` make the store
+    grown_dir = tempfile.TemporaryDirectory()
+    started = time.perf_counter()
+    grown = grown_store(later[:args.grown], Path(grown_dir.name)) if args.grown else None
+    grown_build = time.perf_counter() - started
     mean_words = statistics.mean(len(t.split()) for _, t, _ in items)
     started = time.perf_counter()
     for _, text, _ in items:
@@ -214,8 +242,11 @@ def main() -> None:
         signer.fingerprint(text)
     sign_rate = len(items) / (time.perf_counter() - started)
     big = corpus(Path(args.data), args.articles // 2, republished=True)
-    ours, hashed, hashed_big, rebuilt, base, floor500, floor20 = [], [], [], [], [], [], []
+    ours, hashed, hashed_big, hashed_grown, rebuilt, base, floor500, floor20 = [], [], [], [], [], [], [], []
     for _ in range(args.rounds):
+        if grown is not None:
+            with tempfile.TemporaryDirectory() as tmp:
+                hashed_grown.append(run_ours(later[args.grown:], Path(tmp), hashed_words=True, grown=grown))
         with tempfile.TemporaryDirectory() as tmp:
             ours.append(run_ours(items, Path(tmp)))
         with tempfile.TemporaryDirectory() as tmp:
@@ -241,6 +272,10 @@ def main() -> None:
           f"20 articles a batch): {len(items) / h:,.0f} articles/s")
     print(f"  the same on {len(big):,} articles: every labelled article republished by {rounds} hosts within hours, so the "
           f"stories are {rounds} times larger (up to {largest} copies): {len(big) / hb:,.0f} articles/s")
+    if grown is not None:
+        hg = statistics.median(hashed_grown)
+        print(f"  the same into a store already holding {args.grown:,} saved and filed articles (the corpus's earlier rounds; "
+              f"built once, in {grown_build:.0f} s): {len(items) / hg:,.0f} articles/s, {h / hg:.2f} of the empty store's rate")
     print(f"  rebuilding the stories after a linking threshold changed (reprocess --rebuild-stories: stored signatures "
           f"reused, where the dedup stage above is what a rebuild costs when they must be made again): {len(items) / r:,.0f} articles/s")
     print(f"  baseline (MinHash per article, default hash, LSH query + insert, nothing stored): {len(items) / b:,.0f} articles/s")
