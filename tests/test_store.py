@@ -301,13 +301,7 @@ def test_a_schema_2_store_keeps_each_text_once_and_a_rerun_finds_nothing_changed
             stores[name].save(a, RawRef("x"), "s", "v")
         assert stores[name].refresh_templates(3) == 4    # the gazette's line is learned: its texts leave it out
         stores[name].close()
-    db = sqlite3.connect(tmp_path / "old.sqlite")
-    db.execute("ALTER TABLE articles RENAME COLUMN left_out TO lines")
-    db.executemany("UPDATE articles SET lines=? WHERE fetched_url=?",
-                   [(json.dumps(a.lines, ensure_ascii=False), a.fetched_url) for a in articles])
-    db.execute("UPDATE store_meta SET value='2' WHERE key='schema_version'")
-    db.commit()
-    db.close()
+    _as_schema_2(tmp_path / "old.sqlite", articles)
 
     old, reference = (open_store(f"sqlite:///{tmp_path / name}.sqlite") for name in ("old", "reference"))
     assert old.db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("3",)
@@ -321,3 +315,52 @@ def test_a_schema_2_store_keeps_each_text_once_and_a_rerun_finds_nothing_changed
     assert [old.save(a, RawRef("x"), "s", "v") for a in articles] == ["unchanged"] * len(articles)
     old.close()
     reference.close()
+
+
+def _as_schema_2(path, articles) -> None:
+    """Turn a store into what schema 2 stored: every article's lines as a JSON list, beside its text."""
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE articles RENAME COLUMN left_out TO lines")
+    db.executemany("UPDATE articles SET lines=? WHERE fetched_url=?",
+                   [(json.dumps(a.lines, ensure_ascii=False), a.fetched_url) for a in articles])
+    db.execute("UPDATE store_meta SET value='2' WHERE key='schema_version'")
+    db.commit()
+    db.close()
+
+
+def test_a_schema_2_store_that_cannot_be_migrated_says_why_and_stays_as_it_was(tmp_path):
+    import sqlite3
+
+    from stories_fixtures import story
+
+    from pipelines.model import Article, RawRef
+    from pipelines.store import StoreError
+
+    articles = [Article(f"https://g.example/{i}", f"https://g.example/{i}", None, "A story", [], "2025-03-01T10:00:00+00:00",
+                        None, None, "g.example", "en", None, [], None, None, None, None, story(200 + i, 3),
+                        "2025-03-10T00:00:00+00:00") for i in range(3)]
+    path = tmp_path / "old.sqlite"
+    store = open_store(f"sqlite:///{path}")
+    for a in articles:
+        store.save(a, RawRef("x"), "s", "v")
+    store.close()
+    _as_schema_2(path, articles)
+    db = sqlite3.connect(path)
+    db.execute("UPDATE articles SET lines='not json' WHERE fetched_url='https://g.example/2'")
+    db.commit()
+    before = db.execute("SELECT * FROM articles ORDER BY fetched_url").fetchall()
+    db.close()
+
+    with pytest.raises(StoreError, match=f"cannot open store {path}"):
+        open_store(f"sqlite:///{path}")
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("2",)
+    assert db.execute("SELECT * FROM articles ORDER BY fetched_url").fetchall() == before   # nothing half-written
+    db.execute("UPDATE articles SET lines=? WHERE fetched_url='https://g.example/2'", (json.dumps(articles[2].lines),))
+    db.commit()
+    db.close()
+    store = open_store(f"sqlite:///{path}")   # mended, it migrates
+    assert [store.save(a, RawRef("x"), "s", "v") for a in articles] == ["unchanged"] * 3
+    store.close()

@@ -78,7 +78,7 @@ class SQLiteStore:
                 db.executescript(schema)
                 if version is None:
                     db.execute("INSERT INTO store_meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, OSError, ValueError) as exc:   # (ValueError: a row a migration cannot read)
             raise StoreError(f"cannot open store {self.path}: {exc}") from exc
         self._db = db
         return self
@@ -351,8 +351,9 @@ def _migrate_from_1(db: sqlite3.Connection, schema: str) -> None:
 
 
 def _migrate_from_2(db: sqlite3.Connection, schema: str) -> None:
-    """Schema 2 kept each article's lines, as JSON, beside its text, which is most of them: a third of the
-    store. Schema 3 keeps only the lines the text leaves out (`templates.body`). One transaction."""
+    """Schema 2 kept each article's lines, as JSON, beside its text, which holds most of them: over a quarter
+    of the store. Schema 3 keeps only the lines the text leaves out (`templates.body`). One transaction, so a
+    migration that fails leaves the store as it was."""
     with db:
         db.execute("BEGIN IMMEDIATE")
         if "lines" in {r[1] for r in db.execute("PRAGMA table_info(articles)")}:
