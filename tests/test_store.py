@@ -281,8 +281,6 @@ def test_a_schema_2_store_keeps_each_text_once_and_a_rerun_finds_nothing_changed
     """Schema 2 stored every article's lines beside its text. Opening such a store keeps only what each text
     leaves out, exactly as a schema-3 store saving the same articles does; the lines come back whole, and
     saving the same articles again changes nothing."""
-    import sqlite3
-
     from stories_fixtures import story
 
     from pipelines.model import Article, RawRef
