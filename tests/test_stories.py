@@ -657,7 +657,7 @@ def test_stories_are_the_components_of_all_verified_pairs_through_arrivals_chang
 
 def test_a_schema_1_store_is_migrated_in_place_and_filing_goes_on(tmp_path, monkeypatch):
     """A store of schema 1 (tests/schema_v1.sql: story members without their time and site, a host_lines row
-    per template candidate) opens migrated to what schema 2 would have stored, and copies go on joining its
+    per template candidate) opens migrated to what this wirecrawl stores (schema 3), and copies go on joining its
     stories. The schema-1 store is made by copying a store that filing wrote into the old tables."""
     import json
     import sqlite3
