@@ -11,7 +11,6 @@ tables (filing 100,000 articles through the dedup stage is another benchmark's j
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -77,7 +76,7 @@ def build_store(path: Path, n_articles: int, seed: int = 1) -> dict:
             t = start + timedelta(minutes=int(k and rng.integers(5, 60 * 48)))
             title = f"Story {n_story}" if k == 0 or rng.random() < 0.6 else f"Local headline {n_story}-{k}"
             articles.append((url, url, None, title, "[]", t.isoformat(), None, host, host, "en", None, "[]", None,
-                             None, None, wire, json.dumps(text), "\n".join(text), t.isoformat(), "bench.warc.gz", 0,
+                             None, None, wire, "[]", "\n".join(text), t.isoformat(), "bench.warc.gz", 0,
                              "sha1", "bench"))
             signatures.append((url, t.isoformat(), "h", 0, b"", b""))
             members.append((url, story_id, "origin" if k == 0 else "syndicated",
