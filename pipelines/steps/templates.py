@@ -45,20 +45,39 @@ def lead_key(lines: list[str], keys: list[str]) -> str:
 
 
 def body(lines: list[str], template_keys: set[str] | frozenset[str], keys: list[str] | None = None) -> tuple[str, str]:
-    """The body text (the lines less the host's template lines) and, as JSON, what gives the lines back with
-    it (`lines_of`): the lines it leaves out, each as [its place, the line]; or, when the text cannot give
-    its lines back (none is kept, or a kept line holds a line break), {"lines": all of them}. So a store
-    keeps an article's text once, not once as text and again as lines."""
-    if template_keys:
-        keys = keys or line_keys(lines)
-        kept = [line for line, key in zip(lines, keys) if key not in template_keys]
-        left_out = [[i, line] for i, (line, key) in enumerate(zip(lines, keys)) if key in template_keys]
-    else:
-        kept, left_out = lines, []
-    text = "\n".join(kept)
-    if text.count("\n") != len(kept) - 1:   # no line kept, or one holds a line break
+    """The body text: the lines less the host's template lines; and what gives the lines back with it (`split`)."""
+    if not template_keys:
+        return split(lines, None)
+    keys = keys or line_keys(lines)
+    return split(lines, [key not in template_keys for key in keys])
+
+
+def split(lines: list[str], keep: list[bool] | None) -> tuple[str, str]:
+    """The text of the lines `keep` selects (all when None) and, as JSON, what gives the lines back with it
+    (`lines_of`): the lines it leaves out, each as [its place, the line]; or, when the text cannot give its
+    lines back (none is kept, or a kept line holds a line break), {"lines": all of them}. So a store keeps
+    an article's text once, not once as text and again as lines."""
+    kept_lines = lines if keep is None else [line for line, k in zip(lines, keep) if k]
+    text = "\n".join(kept_lines)
+    if text.count("\n") != len(kept_lines) - 1:   # no line kept, or one holds a line break
         return text, json.dumps({"lines": lines}, ensure_ascii=False)
+    left_out = [] if keep is None else [[i, line] for i, (line, k) in enumerate(zip(lines, keep)) if not k]
     return text, json.dumps(left_out, ensure_ascii=False)
+
+
+def kept(lines: list[str], text: str) -> list[bool] | None:
+    """Which of `lines` a stored `text` is made of (it is them less some: the host's template lines, and a line
+    equal to a kept one is never among those), or None when it is not made of them."""
+    if "\n".join(lines) == text:   # the usual case: the host has no template line here
+        return [True] * len(lines)
+    stored = text.split("\n")
+    keep, j = [], 0
+    for line in lines:
+        keep.append(j < len(stored) and line == stored[j])
+        j += keep[-1]
+    if j == len(stored):
+        return keep
+    return [False] * len(lines) if not text else None   # ("" is also the text of no line at all)
 
 
 def lines_of(text: str, left_out: str) -> list[str]:

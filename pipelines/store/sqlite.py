@@ -376,20 +376,12 @@ def _rewrite_lines(db: sqlite3.Connection) -> None:
 
 
 def _left_out(lines: list[str], text: str) -> str:
-    """What `templates.body` says `text` leaves out of `lines`, for a text stored as the lines less some (the
-    host's template lines: a line equal to a kept one is never among them)."""
-    if "\n".join(lines) == text:   # nothing left out (most articles)
-        return templates.body(lines, frozenset())[1]
-    kept = text.split("\n")
-    out, j = [], 0
-    for i, line in enumerate(lines):
-        if j < len(kept) and line == kept[j]:
-            j += 1
-        else:
-            out.append([i, line])
-    left_out = json.dumps(out, ensure_ascii=False)
-    if j == len(kept) and templates.lines_of(text, left_out) == lines:
-        return left_out
+    """What `templates.body` wrote beside `text` for these lines, found from the two."""
+    keep = templates.kept(lines, text)
+    if keep is not None:
+        made, left_out = templates.split(lines, keep)
+        if made == text:
+            return left_out
     return json.dumps({"lines": lines}, ensure_ascii=False)
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..model import Article
 from ..options import SIGNATURE_PARAMS, DedupOptions
+from ..steps import templates
 from .fingerprint import Fingerprint, Signer
 from .index import WindowIndex, shift
 from .origin import Member, arrange
@@ -216,12 +217,12 @@ class Stories:
             tables.delete_signature(url)
             tables.drop_member(url)
             return None
-        keep = _kept(extracted.lines, article["text"]) if extracted is not None and extracted.line_words is not None else None
+        keep = templates.kept(extracted.lines, article["text"]) if extracted is not None and extracted.line_words is not None else None
         kept = self.tables.take_kept_signature(url, article["text"]) if self._kept_signatures else None
         if kept is not None:   # set aside by a rebuild, made from this text with these parameters
             fp = Fingerprint(kept[1], kept[2], kept[0])
         elif keep is not None:   # the worker's words of the lines the store kept (all, or less the template lines)
-            fp = self.signer.fingerprint_lines(extracted.line_words, keep)
+            fp = self.signer.fingerprint_lines(extracted.line_words, np.array(keep, dtype=bool))
         else:
             fp = self.signer.fingerprint(article["text"])
         t = _utc(article["published"] or article["fetched_at"])
@@ -381,21 +382,6 @@ class Stories:
         tables.set_relations(changed)
         self.counts.extended += 1
         return {m.fetched_url: story_id for m, _, _ in rows}
-
-
-def _kept(lines: list[str], text: str) -> np.ndarray | None:
-    """Which of `lines` the stored `text` is made of (it is them less some: the host's template lines), or
-    None when it is not made of them."""
-    if "\n".join(lines) == text:   # the usual case: the host has no template line here
-        return np.ones(len(lines), dtype=bool)
-    stored = text.split("\n") if text else []
-    keep = np.zeros(len(lines), dtype=bool)
-    j = 0
-    for i, line in enumerate(lines):
-        if j < len(stored) and line == stored[j]:
-            keep[i] = True
-            j += 1
-    return keep if j == len(stored) else None
 
 
 def _utc(iso: str) -> str:
