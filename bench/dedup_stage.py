@@ -47,6 +47,11 @@ def corpus(data: Path, n: int, republished: bool = False) -> list[tuple[str, str
     return out[:n]
 
 
+def _article(url: str, text: str, published: str) -> Article:
+    return Article(url, url, None, None, [], published, None, None, url.split("/")[2], "en", None, [], None, None, None,
+                   None, text.split("\n"), published)
+
+
 def run_ours(items, tmp: Path, hashed_words: bool = False, grown: Path | None = None) -> float:
     """Seconds to file the stored articles. `hashed_words`: as `reprocess` and `crawl` file them, 20 at a
     time, each with the word hashes and the fingerprint its extraction worker made (Signer.line_words,
@@ -60,9 +65,7 @@ def run_ours(items, tmp: Path, hashed_words: bool = False, grown: Path | None = 
     signer = Signer(DedupOptions())
     articles = []
     for url, text, published in items:  # the articles are stored first: only filing is timed
-        host = url.split("/")[2]
-        a = Article(url, url, None, None, [], published, None, None, host, "en", None, [], None, None, None,
-                    None, text.split("\n"), published)
+        a = _article(url, text, published)
         if hashed_words:
             a.line_words = signer.line_words(a.lines, sign=True)
         store.save(a, RawRef("x"), "s", "v")
@@ -86,8 +89,7 @@ def grown_store(items, tmp: Path) -> Path:
     for k in range(0, len(items), 500):
         with store.transaction():
             for url, text, published in items[k:k + 500]:
-                store.save(Article(url, url, None, None, [], published, None, None, url.split("/")[2], "en", None, [], None,
-                                   None, None, None, text.split("\n"), published), RawRef("x"), "s", "v")
+                store.save(_article(url, text, published), RawRef("x"), "s", "v")
     stories = Stories(store, DedupOptions())
     stories.file_unfiled()
     stories.close()
