@@ -114,25 +114,27 @@ def run_storage_floor(items, tmp: Path, batch: int) -> float:
     """Seconds to write only the rows that filing these articles writes (each one's signature, member row
     and unfiled mark; a link for 70 % of them and a story row for a third, as on this corpus), `batch` articles
     a transaction with one executemany per table: the least a dedup stage that stores its work in the
-    SQLite store can cost, whatever its code."""
+    SQLite store can cost, whatever its code. The articles' ids are given in order, as saving them would; a
+    story's key is the id of an article before it."""
     signer = Signer(DedupOptions())
     prints = [signer.fingerprint(text) for _, text, _ in items]   # not timed
     store = open_store(f"sqlite:///{tmp / 'floor.sqlite'}")
     db = store.db
-    db.executemany("INSERT INTO unfiled VALUES (?)", [(url,) for url, _, _ in items])
+    db.executemany("INSERT INTO unfiled VALUES (?, ?)", [(url, i + 1) for i, (url, _, _) in enumerate(items)])
     started = time.perf_counter()
     for k in range(0, len(items), batch):
-        rows = [(url, published, fp) for (url, _, published), fp in zip(items[k:k + batch], prints[k:k + batch])]
+        rows = [(k + i + 1, url, published, fp) for i, ((url, _, published), fp) in enumerate(zip(items[k:k + batch], prints[k:k + batch]))]
         with store.transaction():
-            db.executemany("INSERT INTO signatures (fetched_url, t, text_hash, n_shingles, minhash, shingles) VALUES (?, ?, ?, ?, ?, ?)",
-                           [(u, t, fp.text_hash, fp.size, fp.minhash.tobytes(), fp.shingles.tobytes()) for u, t, fp in rows])
+            db.executemany("INSERT INTO signatures (article, fetched_url, t, text_hash, n_shingles, minhash, shingles) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           [(a, u, t, fp.text_hash, fp.size, fp.minhash.tobytes(), fp.shingles.tobytes()) for a, u, t, fp in rows])
             db.executemany("INSERT OR REPLACE INTO links VALUES (?, ?, 0.8, 0.9)",
-                           [(u, rows[i - 1][0]) for i, (u, _, _) in enumerate(rows) if i % 10 < 7 and i])
+                           [(a - 1, a) for i, (a, _, _, _) in enumerate(rows) if i % 10 < 7 and i])
             db.executemany("INSERT OR REPLACE INTO story_members VALUES (?, ?, 'syndicated', 0.8, ?, ?)",
-                           [(u, f"s{zlib.crc32(u.encode()) % 10**6:06d}", t, u.split("/")[2]) for u, t, _ in rows])
-            db.executemany("INSERT OR REPLACE INTO stories VALUES (?, ?, 'earliest published', 3)",
-                           [(f"s{zlib.crc32(u.encode()) % 10**6:06d}", u) for i, (u, _, _) in enumerate(rows) if i % 3 == 0])
-            db.executemany("DELETE FROM unfiled WHERE fetched_url=?", [(u,) for u, _, _ in rows])
+                           [(a, a - a % 10 or 1, t, u.split("/")[2]) for a, u, t, _ in rows])
+            db.executemany("INSERT OR REPLACE INTO stories VALUES (?, ?, ?, 'earliest published', 3)",
+                           [(a - a % 10 or 1, f"s{zlib.crc32(u.encode()) % 10**6:06d}", u) for i, (a, u, _, _) in enumerate(rows) if i % 3 == 0])
+            db.executemany("DELETE FROM unfiled WHERE fetched_url=?", [(u,) for _, u, _, _ in rows])
     seconds = time.perf_counter() - started
     store.close()
     return seconds
@@ -167,9 +169,9 @@ with store.transaction():
     for start in range(0, SIZE, 50_000):
         n = min(50_000, SIZE - start)
         sigs = rng.integers(0, 2**32, (n, o.num_perm), dtype=np.uint32)
-        store.db.executemany("INSERT INTO signatures (fetched_url, t, text_hash, n_shingles, minhash, shingles) "
-                             "VALUES (?, '2025-03-01T00:00:00+00:00', 'h', 500, ?, x'')",
-                             ((f"u{start + i}", s.astype("<u4").tobytes()) for i, s in enumerate(sigs)))
+        store.db.executemany("INSERT INTO signatures (article, fetched_url, t, text_hash, n_shingles, minhash, shingles) "
+                             "VALUES (?, ?, '2025-03-01T00:00:00+00:00', 'h', 500, ?, x'')",
+                             ((start + i + 1, f"u{start + i}", s.astype("<u4").tobytes()) for i, s in enumerate(sigs)))
 started = time.perf_counter()
 stories = Stories(store, o)
 stories.close()

@@ -68,31 +68,32 @@ def build_store(path: Path, n_articles: int, seed: int = 1) -> dict:
         start = T0 + timedelta(minutes=int(rng.integers(0, 60 * 24 * 30)))
         wire = WIRES[int(rng.integers(0, len(WIRES)))]
         story_id = f"s{n_story:016x}"
-        urls = []
+        ids = []
         for k in range(size):
             host = HOSTS[int(rng.integers(0, len(HOSTS)))]
             url = f"https://{host}/news/{n_story}-{k}"
             text = origin if k == 0 else copy_of(rng, origin)
             t = start + timedelta(minutes=int(k and rng.integers(5, 60 * 48)))
             title = f"Story {n_story}" if k == 0 or rng.random() < 0.6 else f"Local headline {n_story}-{k}"
-            articles.append((url, url, None, title, "[]", t.isoformat(), None, host, host, "en", None, "[]", None,
+            article_id = len(articles) + 1
+            articles.append((article_id, url, url, None, title, "[]", t.isoformat(), None, host, host, "en", None, "[]", None,
                              None, None, wire, "[]", "\n".join(text), t.isoformat(), "bench.warc.gz", 0,
                              "sha1", "bench"))
-            signatures.append((url, t.isoformat(), "h", 0, b"", b""))
-            members.append((url, story_id, "origin" if k == 0 else "syndicated",
+            signatures.append((article_id, url, t.isoformat(), "h", 0, b"", b""))
+            members.append((article_id, ids[0][0] if ids else article_id, "origin" if k == 0 else "syndicated",
                             1.0 if k == 0 else float(rng.uniform(0.4, 0.95)), t.isoformat(), site_of(host)))
-            urls.append(url)
-        stories.append((story_id, urls[0], "earliest published", size))
+            ids.append((article_id, url))
+        stories.append((ids[0][0], story_id, ids[0][1], "earliest published", size))
         n_story += 1
         made += size
     with store.transaction():
-        db.executemany(f"INSERT INTO articles VALUES ({', '.join('?' * 23)})", articles)
-        db.executemany("INSERT INTO signatures (fetched_url, t, text_hash, n_shingles, minhash, shingles) "
-                       "VALUES (?, ?, ?, ?, ?, ?)", signatures)
-        db.executemany("INSERT INTO stories VALUES (?, ?, ?, ?)", stories)
+        db.executemany(f"INSERT INTO articles VALUES ({', '.join('?' * 24)})", articles)
+        db.executemany("INSERT INTO signatures (article, fetched_url, t, text_hash, n_shingles, minhash, shingles) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)", signatures)
+        db.executemany("INSERT INTO stories VALUES (?, ?, ?, ?, ?)", stories)
         db.executemany("INSERT INTO story_members VALUES (?, ?, ?, ?, ?, ?)", members)
     store.close()
-    return {"articles": len(articles), "stories": len(stories), "syndicated": sum(s[3] > 1 for s in stories)}
+    return {"articles": len(articles), "stories": len(stories), "syndicated": sum(s[4] > 1 for s in stories)}
 
 
 def timed(store: Path, out: Path, *extra: str) -> float:

@@ -56,8 +56,8 @@ def test_page_lists_every_story_and_member_with_relation_lag_and_changes(labelle
         "Copies per story", "Time from origin to copy", "Syndicated copies per outlet", "Syndicated copies per wire source"]
 
     for story_id, _ in stored:
-        expected = labelled.query("SELECT a.host, m.relation FROM story_members m JOIN articles a USING (fetched_url) "
-                                  "WHERE m.story_id = ?", story_id)
+        expected = labelled.query("SELECT a.host, m.relation FROM story_members m JOIN articles a ON a.id = m.article "
+                                  "JOIN stories st ON st.id = m.story WHERE st.story_id = ?", story_id)
         assert sorted((row[0], row[4]) for row in members(doc, story_id)) == sorted(expected)
 
     (first_id,), = labelled.query("SELECT story_id FROM stories WHERE origin_url = 'https://apnews.example/article/0'")

@@ -242,7 +242,7 @@ def test_a_schema_1_store_is_migrated_and_keeps_what_it_learned_from(tmp_path):
     """)
     db.close()
     store = open_store(f"sqlite:///{path}")
-    assert store.db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("3",)
+    assert store.db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("4",)
     assert not store.db.execute("SELECT 1 FROM sqlite_master WHERE name LIKE 'host_lines%'").fetchall()
     rows = store.db.execute("SELECT fetched_url, host, lead, line_keys FROM article_lines ORDER BY fetched_url").fetchall()
     assert [(u, h, lead, sorted(k.split())) for u, h, lead, k in rows] == [
@@ -302,7 +302,7 @@ def test_a_schema_2_store_keeps_each_text_once_and_a_rerun_finds_nothing_changed
     _as_schema_2(tmp_path / "old.sqlite", articles)
 
     old, reference = (open_store(f"sqlite:///{tmp_path / name}.sqlite") for name in ("old", "reference"))
-    assert old.db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("3",)
+    assert old.db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("4",)
     query = "SELECT fetched_url, text, left_out FROM articles ORDER BY fetched_url"
     rows = old.db.execute(query).fetchall()
     assert rows == reference.db.execute(query).fetchall()
@@ -316,9 +316,14 @@ def test_a_schema_2_store_keeps_each_text_once_and_a_rerun_finds_nothing_changed
 
 
 def _as_schema_2(path, articles) -> None:
-    """Turn a store into what schema 2 stored: every article's lines as a JSON list, beside its text."""
+    """Turn a (closed) store into what schema 2 stored: the story tables keyed by URL (as_schema_3), and every
+    article's lines as a JSON list, beside its text."""
     import sqlite3
 
+    from old_schemas import as_schema_3
+
+    as_schema_3(path, path.with_name("v3.sqlite"))
+    path.with_name("v3.sqlite").replace(path)
     db = sqlite3.connect(path)
     db.execute("ALTER TABLE articles RENAME COLUMN left_out TO lines")
     db.executemany("UPDATE articles SET lines=? WHERE fetched_url=?",

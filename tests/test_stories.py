@@ -6,6 +6,7 @@ import dataclasses
 import random
 import re
 import unicodedata
+from unittest.mock import ANY
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from pipelines.options import DedupOptions
 from pipelines.store import open_store
 from pipelines.stories import DedupParamsMismatch, Stories
 from pipelines.stories.fingerprint import SEPARATORS, Signer, words
+from old_schemas import as_schema_3, story_rows
 from stories_fixtures import article, story, straight_quoted, trimmed
 
 AP = "https://apnews.example/article/"
@@ -41,13 +43,14 @@ class Filer:
 
     def rows(self) -> dict[str, tuple]:
         return {u: (s, r, sim) for u, s, r, sim in self.store.db.execute(
-            "SELECT fetched_url, story_id, relation, similarity FROM story_members")}
+            "SELECT a.fetched_url, st.story_id, m.relation, m.similarity FROM story_members m "
+            "LEFT JOIN articles a ON a.id = m.article LEFT JOIN stories st ON st.id = m.story")}
 
     def check_stories_are_link_components(self) -> None:
         """Every story is exactly a connected component of the stored links (walked here, independently of
         how filing found it), and the story row counts its members."""
         db = self.store.db
-        graph: dict[str, set[str]] = {u: set() for (u,) in db.execute("SELECT fetched_url FROM signatures")}
+        graph: dict[int, set[int]] = {i: set() for (i,) in db.execute("SELECT article FROM signatures")}
         for a, b in db.execute("SELECT a, b FROM links"):
             graph[a].add(b)
             graph[b].add(a)
@@ -62,11 +65,11 @@ class Filer:
                     todo.append(n)
             seen |= comp
             components.add(frozenset(comp))
-        stories: dict[str, set[str]] = {}
-        for url, sid in db.execute("SELECT fetched_url, story_id FROM story_members"):
-            stories.setdefault(sid, set()).add(url)
+        stories: dict[int, set[int]] = {}
+        for member, key in db.execute("SELECT article, story FROM story_members"):
+            stories.setdefault(key, set()).add(member)
         assert {frozenset(m) for m in stories.values()} == components
-        assert dict(db.execute("SELECT story_id, size FROM stories")) == {sid: len(m) for sid, m in stories.items()}
+        assert dict(db.execute("SELECT id, size FROM stories")) == {key: len(m) for key, m in stories.items()}
 
     def close(self):
         self.stories.close()
@@ -579,15 +582,64 @@ def test_when_the_copy_others_were_linked_through_leaves_they_stay_together_if_t
     filer.add(article(AP + "80", wire, at(0)), article("https://head.example/80", head, at(1)),
               article("https://tail.example/80", tail, at(2)))
     db = filer.store.db
-    assert sorted(db.execute("SELECT a, b FROM links")) == [(AP + "80", "https://head.example/80"),
-                                                            (AP + "80", "https://tail.example/80")]
+    assert story_rows(db)["links"] == [(AP + "80", "https://head.example/80", ANY, ANY),
+                                       (AP + "80", "https://tail.example/80", ANY, ANY)]
     filer.add(article(AP + "80", story(81), at(0)))   # the hub becomes another story
     rows = filer.rows()
     assert rows["https://head.example/80"][0] == rows["https://tail.example/80"][0] != rows[AP + "80"][0]
     assert rows["https://head.example/80"][1] == "origin" and rows["https://tail.example/80"][1] == "syndicated"
-    assert db.execute("SELECT a, b FROM links").fetchall() == [("https://head.example/80", "https://tail.example/80")]
+    assert story_rows(db)["links"] == [("https://head.example/80", "https://tail.example/80", ANY, ANY)]
     assert filer.stories.counts.relinked == 2
     filer.check_stories_are_link_components()
+
+
+def test_a_schema_3_store_is_keyed_by_article_id_and_files_on_as_if_it_had_always_been(tmp_path):
+    """Schema 3 keyed the story tables by URL. Opening such a store gives each article an id, in order of time,
+    and keeps every row: the same stories, links and signatures (their ids too, so the saved band index is
+    reused), and what was waiting to be filed, including an article gone since it was filed. Filing then goes
+    on exactly as in the store that was never migrated."""
+    import shutil
+    import sqlite3
+
+    from pipelines.model import Rejected
+
+    a, b = story(610), story(611)
+    reference = Filer(tmp_path / "new.sqlite").add(
+        article("https://www.one.example/610", trimmed(a, 0.8), at(2)), article(AP + "610", a, at(0)),
+        article("https://m.one.example/610-b", trimmed(a, 0.8), at(3)), article("https://two.example/610", a[:8], at(1)),
+        article(AP + "611", b, at(4)), article("https://three.example/611", trimmed(b, 0.7), at(5)),
+        article("https://five.example/611", trimmed(b, 0.6), at(6)))
+    reference.store.save(Rejected("https://five.example/611", "not_article", "section_page", "", at(6)), RawRef("x"), "s2", "v")
+    reference.stories.file("https://five.example/611")   # the newest signature goes: ids are not given again
+    # not filed yet when the store is migrated: one page became a section page, one copy was updated
+    reference.store.save(Rejected("https://two.example/610", "not_article", "section_page", "", at(6)), RawRef("x"), "s2", "v")
+    reference.store.save(article("https://three.example/611", trimmed(b, 0.7) + ["An update."], at(5)), RawRef("x"), "s2", "v")
+    reference.close()
+    reference.store.close()
+    as_schema_3(tmp_path / "new.sqlite", tmp_path / "old.sqlite")
+    shutil.copytree(tmp_path / "new.sqlite.bands", tmp_path / "old.sqlite.bands")
+
+    migrated, reference = Filer(tmp_path / "old.sqlite"), Filer(tmp_path / "new.sqlite")
+    db = migrated.store.db
+    assert db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("4",)
+    assert story_rows(db) == story_rows(reference.store.db)
+    assert len(story_rows(db)["unfiled"]) == 2 and len(story_rows(db)["members"]) == 6
+    assert [u for (u,) in db.execute("SELECT fetched_url FROM articles ORDER BY id")] == \
+        [u for (u,) in db.execute("SELECT fetched_url FROM articles ORDER BY published, fetched_url")]
+    (gone,), = db.execute("SELECT article FROM unfiled WHERE fetched_url = 'https://two.example/610'")
+    assert gone > db.execute("SELECT MAX(id) FROM articles").fetchone()[0]   # an id of its own...
+    assert migrated.stories.index.restored_from_disk
+    for f in (migrated, reference):
+        assert f.stories.file_unfiled() == 2
+        f.add(article("https://four.example/611", trimmed(b, 0.9), at(7)), article("https://four.example/610", a, at(1)))
+    assert db.execute("SELECT MIN(id) FROM articles WHERE fetched_url LIKE 'https://four.%'").fetchone()[0] > gone  # ...never given again
+    assert story_rows(db) == story_rows(reference.store.db)
+    assert migrated.rows()["https://four.example/610"][1] == "syndicated"
+    migrated.check_stories_are_link_components()
+    for f in (migrated, reference):
+        f.close()
+        f.store.close()
+    assert sqlite3.connect(tmp_path / "old.sqlite").execute("SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'old_%'").fetchone() == (0,)
 
 
 def test_exact_overlap_counts_shared_shingles_as_sets_do():
@@ -657,8 +709,9 @@ def test_stories_are_the_components_of_all_verified_pairs_through_arrivals_chang
 
 def test_a_schema_1_store_is_migrated_in_place_and_filing_goes_on(tmp_path, monkeypatch):
     """A store of schema 1 (tests/schema_v1.sql: story members without their time and site, a host_lines row
-    per template candidate) opens migrated to what this wirecrawl stores (schema 3), and copies go on joining its
-    stories. The schema-1 store is made by copying a store that filing wrote into the old tables."""
+    per template candidate) opens migrated to what this wirecrawl stores (schema 4), and copies go on joining its
+    stories. The schema-1 store is made by copying a store that filing wrote into the old tables (through
+    schema 3, which keyed the story tables by URL as schema 1 did)."""
     import json
     import sqlite3
     from pathlib import Path
@@ -670,9 +723,10 @@ def test_a_schema_1_store_is_migrated_in_place_and_filing_goes_on(tmp_path, monk
         article(AP + "600", wire, at(0)), article("https://www.one.example/600", trimmed(wire, 0.8), at(1)),
         article("https://m.one.example/600-b", trimmed(wire, 0.8), at(2)), article("https://two.example/600", wire, at(3)))
     new.close()
+    as_schema_3(tmp_path / "new.sqlite", tmp_path / "v3.sqlite")
     old = sqlite3.connect(tmp_path / "old.sqlite")
     old.executescript((Path(__file__).parent / "schema_v1.sql").read_text())
-    old.execute("ATTACH ? AS new", (str(tmp_path / "new.sqlite"),))
+    old.execute("ATTACH ? AS new", (str(tmp_path / "v3.sqlite"),))
     for (table,) in old.execute("SELECT name FROM main.sqlite_master WHERE type='table' AND name NOT IN "
                                 "('host_lines', 'sqlite_sequence')").fetchall():
         columns = [r[1] for r in old.execute(f"PRAGMA main.table_info({table})")]
@@ -687,8 +741,8 @@ def test_a_schema_1_store_is_migrated_in_place_and_filing_goes_on(tmp_path, monk
     assert old.execute("SELECT COUNT(*) FROM host_lines").fetchone()[0] > 20
     old.close()
 
-    # a migration that stops half-way (here: the new tables cannot be made after the members' columns were
-    # added and filled) leaves a store that the next open migrates the rest of the way
+    # a migration that stops half-way (here: the schema-4 tables cannot be made, after the steps to schema 3
+    # are done) leaves a store that the next open migrates the rest of the way
     import pipelines.store.sqlite as sqlite_store
     from pipelines.store import StoreError
 
@@ -703,22 +757,23 @@ def test_a_schema_1_store_is_migrated_in_place_and_filing_goes_on(tmp_path, monk
         with pytest.raises(StoreError):
             open_store(f"sqlite:///{tmp_path / 'old.sqlite'}")
     half = sqlite3.connect(tmp_path / "old.sqlite")
-    assert half.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("1",)
-    assert "site" in {r[1] for r in half.execute("PRAGMA table_info(story_members)")}   # the first step is done
+    assert half.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("3",)
+    assert "site" in {r[1] for r in half.execute("PRAGMA table_info(story_members)")}   # the first steps are done...
+    assert not half.execute("SELECT 1 FROM sqlite_master WHERE name = 'host_lines'").fetchall()
+    assert "id" not in {r[1] for r in half.execute("PRAGMA table_info(articles)")}       # ...and the last one not at all
+    assert not half.execute("SELECT 1 FROM sqlite_master WHERE name LIKE 'old_%'").fetchall()
     half.close()
 
     f = Filer(tmp_path / "old.sqlite")
     db = f.store.db
-    assert db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("3",)
+    assert db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("4",)
     assert not db.execute("SELECT 1 FROM sqlite_master WHERE name IN ('host_lines', 'story_members_story')").fetchall()
     reference = sqlite3.connect(tmp_path / "new.sqlite")
-    for query in ("SELECT * FROM story_members ORDER BY fetched_url", "SELECT * FROM stories",
-                  "SELECT fetched_url, text, left_out FROM articles ORDER BY fetched_url"):
-        assert db.execute(query).fetchall() == reference.execute(query).fetchall()
+    assert story_rows(db) == story_rows(reference)
     lines = "SELECT fetched_url, host, lead, line_keys FROM article_lines ORDER BY fetched_url"
     assert [r[:3] + (sorted(r[3].split()),) for r in db.execute(lines)] == \
         [r[:3] + (sorted(r[3].split()),) for r in reference.execute(lines)]
-    sites = dict(db.execute("SELECT fetched_url, site FROM story_members"))
+    sites = {url: site for url, _, _, _, _, site in story_rows(db)["members"]}
     assert sites["https://www.one.example/600"] == sites["https://m.one.example/600-b"] == "one.example"
     f.add(article("https://three.example/600", trimmed(wire, 0.9), at(4)),
           article("https://one.example/600-c", trimmed(wire, 0.8), at(5)))   # found on its site by the migrated rows

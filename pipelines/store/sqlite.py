@@ -17,7 +17,7 @@ from .stories_sql import StoryTables
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 _ARTICLE_COLUMNS = (
     "fetched_url", "url", "canonical_url", "title", "authors", "published", "modified", "site_name",
     "host", "language", "description", "tags", "image", "image_caption", "image_credit", "wire_source",
@@ -38,7 +38,8 @@ class SQLiteStore:
         # Signatures read or written by this process, by id (see StoryTables.signatures_by_id). Coherent
         # because one process writes a store at a time (lock.py); a rollback empties it.
         self.signature_cache: dict[int, tuple] = {}
-        self.story_cache: dict[str, str | None] = {}   # fetched_url -> its story (StoryTables.stories_of), same terms
+        self.story_cache: dict[str, int | None] = {}   # fetched_url -> its story (StoryTables.stories_of), same terms
+        self.id_cache: dict[str, int] = {}             # fetched_url -> its article id (StoryTables._ids), same terms
         self._savepoints = 0
         # When a run refreshes a host's template lines (refresh_templates(due_only=True)): the articles saved
         # for each host since its last refresh, and how many it had then. Only a schedule: a save rolled back
@@ -68,16 +69,17 @@ class SQLiteStore:
             db.execute("PRAGMA foreign_keys=ON")
             schema = resources.files("pipelines.store").joinpath("schema.sql").read_text()
             version = _schema_version(db)
-            if version not in (None, "1", "2", SCHEMA_VERSION):
+            if version not in (None, "1", "2", "3", SCHEMA_VERSION):
                 raise StoreError(f"{self.path} has schema version {version}, this wirecrawl expects {SCHEMA_VERSION}")
             if version == "1":
-                _migrate_from_1(db, schema)
+                _migrate_from_1(db)
             if version in ("1", "2"):
-                _migrate_from_2(db, schema)
-            else:
-                db.executescript(schema)
-                if version is None:
-                    db.execute("INSERT INTO store_meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+                _migrate_from_2(db)
+            if version in ("1", "2", "3"):
+                _migrate_from_3(db)
+            db.executescript(schema)
+            if version is None:
+                db.execute("INSERT INTO store_meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
         except (sqlite3.Error, OSError, ValueError) as exc:   # (ValueError: a row a migration cannot read)
             raise StoreError(f"cannot open store {self.path}: {exc}") from exc
         self._db = db
@@ -132,10 +134,11 @@ class SQLiteStore:
         """What this process remembers of the rows a rollback just undid."""
         self.signature_cache.clear()
         self.story_cache.clear()
+        self.id_cache.clear()
         self._templates.clear()
 
     def stories(self) -> StoryTables:
-        return StoryTables(self.db, self.signature_cache, self.story_cache)
+        return StoryTables(self.db, self.signature_cache, self.story_cache, self.id_cache)
 
     def writer_lock(self, command: str):
         """Hold the store for one writing run (see lock.py); raises StoreBusy naming the run that holds it."""
@@ -198,16 +201,23 @@ class SQLiteStore:
                a.modified, a.site_name, a.host, a.language, a.description, json.dumps(a.tags), a.image,
                a.image_caption, a.image_credit, a.wire_source, left_out, text, a.fetched_at, ref.path, ref.offset,
                body_sha1, version)
-        old = self.db.execute(f"SELECT {', '.join(_ARTICLE_COLUMNS)} FROM articles WHERE fetched_url=?",
+        old = self.db.execute(f"SELECT id, {', '.join(_ARTICLE_COLUMNS)} FROM articles WHERE fetched_url=?",
                               (a.fetched_url,)).fetchone()
         existed = old is not None or self._delete_reject(a.fetched_url)
-        if old is not None and old[:-1] == row[:-1]:
+        if old is not None and old[1:-1] == row[:-1]:
             if old[-1] != version:  # a new extractor gave the same row: note who made it, nothing changed
-                self.db.execute("UPDATE articles SET extractor_version=? WHERE fetched_url=?", (version, a.fetched_url))
+                self.db.execute("UPDATE articles SET extractor_version=? WHERE id=?", (version, old[0]))
             return "unchanged"
-        placeholders = ", ".join("?" * len(_ARTICLE_COLUMNS))
-        self.db.execute(f"INSERT OR REPLACE INTO articles ({', '.join(_ARTICLE_COLUMNS)}) VALUES ({placeholders})", row)
-        self.db.execute("INSERT OR IGNORE INTO unfiled VALUES (?)", (a.fetched_url,))
+        if old is not None:   # updated in place: the article keeps its id
+            article_id = old[0]
+            self.db.execute(f"UPDATE articles SET {', '.join(c + '=?' for c in _ARTICLE_COLUMNS)} WHERE id=?", row + (article_id,))
+        else:   # new; or back from being a rejected page before it was filed: it takes its id back (its story rows have it)
+            placeholders = ", ".join("?" * len(_ARTICLE_COLUMNS))
+            article_id = self.db.execute(
+                f"INSERT INTO articles (id, {', '.join(_ARTICLE_COLUMNS)}) VALUES "
+                f"((SELECT article FROM unfiled WHERE fetched_url=?), {placeholders}) RETURNING id",
+                (a.fetched_url,) + row).fetchone()[0]
+        self.db.execute("INSERT OR IGNORE INTO unfiled VALUES (?, ?)", (a.fetched_url, article_id))
         if a.host:
             self.db.execute("INSERT OR IGNORE INTO dirty_hosts VALUES (?)", (a.host,))
             self._host_saves[a.host] = self._host_saves.get(a.host, 0) + 1
@@ -227,13 +237,12 @@ class SQLiteStore:
                 self.db.execute("UPDATE rejects SET extractor_version=? WHERE fetched_url=?", (version, r.fetched_url))
             return "unchanged"
         existed = old is not None
-        gone = self.db.execute("SELECT host FROM articles WHERE fetched_url=?", (r.fetched_url,)).fetchone()
+        gone = self.db.execute("DELETE FROM articles WHERE fetched_url=? RETURNING id, host", (r.fetched_url,)).fetchone()
         if gone is not None:
-            self.db.execute("DELETE FROM articles WHERE fetched_url=?", (r.fetched_url,))
             self.db.execute("DELETE FROM article_lines WHERE fetched_url=?", (r.fetched_url,))
-            self.db.execute("INSERT OR IGNORE INTO unfiled VALUES (?)", (r.fetched_url,))
-            if gone[0]:
-                self.db.execute("INSERT OR IGNORE INTO dirty_hosts VALUES (?)", (gone[0],))
+            self.db.execute("INSERT OR IGNORE INTO unfiled VALUES (?, ?)", (r.fetched_url, gone[0]))
+            if gone[1]:
+                self.db.execute("INSERT OR IGNORE INTO dirty_hosts VALUES (?)", (gone[1],))
             existed = True
         placeholders = ", ".join("?" * len(_REJECT_COLUMNS))
         self.db.execute(f"INSERT OR REPLACE INTO rejects ({', '.join(_REJECT_COLUMNS)}) VALUES ({placeholders})", row)
@@ -295,21 +304,21 @@ class SQLiteStore:
     def _reclean(self, host: str, learned: set[str]) -> int:
         """Rewrite the text of a host's articles for its new template lines; those that change are re-filed."""
         changed = 0
-        for fetched_url, left_out, text in self.db.execute(
-                "SELECT fetched_url, left_out, text FROM articles WHERE host=?", (host,)).fetchall():
+        for article_id, fetched_url, left_out, text in self.db.execute(
+                "SELECT id, fetched_url, left_out, text FROM articles WHERE host=?", (host,)).fetchall():
             new_text, new_left_out = templates.body(templates.lines_of(text, left_out), learned)
             if new_text != text:
-                self.db.execute("UPDATE articles SET text=?, left_out=? WHERE fetched_url=?",
-                                (new_text, new_left_out, fetched_url))
-                self.db.execute("INSERT OR IGNORE INTO unfiled VALUES (?)", (fetched_url,))
+                self.db.execute("UPDATE articles SET text=?, left_out=? WHERE id=?", (new_text, new_left_out, article_id))
+                self.db.execute("INSERT OR IGNORE INTO unfiled VALUES (?, ?)", (fetched_url, article_id))
                 changed += 1
         return changed
 
     # -- reading ------------------------------------------------------------------------------
     def iter_articles(self) -> Iterator[dict]:
-        columns = ", ".join(f"m.{f}" if f in STORY_FIELDS else f"a.{f}" for f in EXPORT_FIELDS)
-        cur = self.db.execute(f"SELECT {columns} FROM articles a LEFT JOIN story_members m "
-                              "ON m.fetched_url = a.fetched_url ORDER BY a.url, a.fetched_url")
+        columns = ", ".join("st.story_id" if f == "story_id" else f"m.{f}" if f in STORY_FIELDS else f"a.{f}"
+                            for f in EXPORT_FIELDS)
+        cur = self.db.execute(f"SELECT {columns} FROM articles a LEFT JOIN story_members m ON m.article = a.id "
+                              "LEFT JOIN stories st ON st.id = m.story ORDER BY a.url, a.fetched_url")
         for row in cur:
             item = dict(zip(EXPORT_FIELDS, row))
             item["authors"] = json.loads(item["authors"])
@@ -325,7 +334,7 @@ def _schema_version(db: sqlite3.Connection) -> str | None:
     return row[0] if row else None
 
 
-def _migrate_from_1(db: sqlite3.Connection, schema: str) -> None:
+def _migrate_from_1(db: sqlite3.Connection) -> None:
     """Schema 1 kept a host_lines row per (host, line, article), where schema 2 keeps one article_lines row
     per article; and schema 2 keeps each story member's time and site in its row. Each step is a transaction
     and is skipped once done, so an interrupted migration resumes at the next open."""
@@ -340,9 +349,11 @@ def _migrate_from_1(db: sqlite3.Connection, schema: str) -> None:
                                "JOIN articles a ON a.fetched_url = m.fetched_url").fetchall()
             db.executemany("UPDATE story_members SET site=? WHERE fetched_url=?", [(site_of(h or ""), u) for u, h in hosts])
             db.execute("DROP INDEX IF EXISTS story_members_story")
-    db.executescript(schema)   # what schema 1 did not have: article_lines, the members' new indexes
     with db:
         db.execute("BEGIN IMMEDIATE")
+        db.execute("CREATE TABLE IF NOT EXISTS article_lines (fetched_url TEXT PRIMARY KEY, host TEXT NOT NULL, "
+                   "lead TEXT NOT NULL, line_keys TEXT NOT NULL)")
+        db.execute("CREATE INDEX IF NOT EXISTS article_lines_host ON article_lines (host)")
         if db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='host_lines'").fetchone():
             db.execute("INSERT OR REPLACE INTO article_lines SELECT fetched_url, MIN(host), MIN(lead), "
                        "group_concat(line_hash, ' ') FROM host_lines GROUP BY fetched_url")
@@ -350,7 +361,7 @@ def _migrate_from_1(db: sqlite3.Connection, schema: str) -> None:
         db.execute("UPDATE store_meta SET value='2' WHERE key='schema_version'")
 
 
-def _migrate_from_2(db: sqlite3.Connection, schema: str) -> None:
+def _migrate_from_2(db: sqlite3.Connection) -> None:
     """Schema 2 kept each article's lines, as JSON, beside its text, which holds most of them: over a quarter
     of the store. Schema 3 keeps only the lines the text leaves out (`templates.body`). One transaction, so a
     migration that fails leaves the store as it was."""
@@ -360,8 +371,7 @@ def _migrate_from_2(db: sqlite3.Connection, schema: str) -> None:
             log.info("migrating the store to schema 3: each article's text is kept once (a one-off rewrite of %d articles)",
                      db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
             _rewrite_lines(db)
-        db.execute("UPDATE store_meta SET value=? WHERE key='schema_version'", (SCHEMA_VERSION,))
-    db.executescript(schema)
+        db.execute("UPDATE store_meta SET value='3' WHERE key='schema_version'")
 
 
 def _rewrite_lines(db: sqlite3.Connection) -> None:
@@ -373,6 +383,79 @@ def _rewrite_lines(db: sqlite3.Connection) -> None:
         db.executemany("UPDATE articles SET left_out=? WHERE fetched_url=?",
                        [(_left_out(json.loads(lines), text), url) for url, lines, text in rows])
         last = rows[-1][0]
+
+
+_KEYED_BY_ID = ("articles", "signatures", "links", "stories", "story_members", "unfiled")
+
+
+def _migrate_from_3(db: sqlite3.Connection) -> None:
+    """Schema 3 keyed the story tables by URL; schema 4 gives each article an id (`articles.id`, in order of
+    time) and keys them by it. The six tables are written again with the same rows, in one transaction, so a
+    migration that fails leaves the store as it was. Signatures keep their ids (the saved band index refers to
+    them); an article gone since it was last filed, whose story rows are still there, gets an id of its own."""
+    schema = resources.files("pipelines.store").joinpath("schema.sql").read_text()
+    with db:
+        db.execute("BEGIN IMMEDIATE")
+        if "id" not in {r[1] for r in db.execute("PRAGMA table_info(articles)")}:
+            log.info("migrating the store to schema 4: the story tables are keyed by article id (a one-off rewrite of %d articles)",
+                     db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+            _key_by_id(db, schema)
+        db.execute("UPDATE store_meta SET value='4' WHERE key='schema_version'")
+
+
+def _key_by_id(db: sqlite3.Connection, schema: str) -> None:
+    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='index' AND sql IS NOT NULL AND tbl_name IN "
+                              f"({', '.join('?' * len(_KEYED_BY_ID))})", _KEYED_BY_ID).fetchall():
+        db.execute(f"DROP INDEX {name}")   # (their names are the new tables' too)
+    for table in _KEYED_BY_ID:
+        db.execute(f"ALTER TABLE {table} RENAME TO old_{table}")
+    for statement in _statements(schema):
+        db.execute(statement)
+    columns = ", ".join(_ARTICLE_COLUMNS)
+    db.execute(f"INSERT INTO articles ({columns}) SELECT {columns} FROM old_articles "
+               "ORDER BY COALESCE(published, fetched_at), fetched_url")
+    db.execute("CREATE TEMP TABLE ids (fetched_url TEXT PRIMARY KEY, id INTEGER NOT NULL)")
+    db.execute("INSERT INTO ids SELECT fetched_url, id FROM articles")
+    gone = sorted({u for (u,) in db.execute(
+        "SELECT fetched_url FROM old_unfiled UNION SELECT fetched_url FROM old_signatures UNION "
+        "SELECT fetched_url FROM old_story_members UNION SELECT a FROM old_links UNION SELECT b FROM old_links UNION "
+        "SELECT origin_url FROM old_stories EXCEPT SELECT fetched_url FROM ids")})
+    if gone:
+        first = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM articles").fetchone()[0]
+        db.executemany("INSERT INTO ids VALUES (?, ?)", [(u, first + i) for i, u in enumerate(gone)])
+        _set_sequence(db, "articles", first + len(gone) - 1)   # never given to another article
+    db.execute("INSERT INTO signatures SELECT s.id, i.id, s.fetched_url, s.t, s.text_hash, s.n_shingles, s.minhash, "
+               "s.shingles FROM old_signatures s JOIN ids i USING (fetched_url) ORDER BY s.id")
+    seq = db.execute("SELECT seq FROM sqlite_sequence WHERE name='old_signatures'").fetchone()
+    if seq:
+        _set_sequence(db, "signatures", seq[0])
+    db.execute("INSERT INTO links SELECT MIN(ia.id, ib.id), MAX(ia.id, ib.id), l.jaccard, l.containment FROM old_links l "
+               "JOIN ids ia ON ia.fetched_url = l.a JOIN ids ib ON ib.fetched_url = l.b")
+    db.execute("INSERT INTO stories SELECT i.id, s.story_id, s.origin_url, s.reason, s.size FROM old_stories s "
+               "JOIN ids i ON i.fetched_url = s.origin_url")
+    db.execute("INSERT INTO story_members SELECT im.id, io.id, m.relation, m.similarity, m.t, m.site FROM old_story_members m "
+               "JOIN old_stories s ON s.story_id = m.story_id JOIN ids im ON im.fetched_url = m.fetched_url "
+               "JOIN ids io ON io.fetched_url = s.origin_url")
+    db.execute("INSERT INTO unfiled SELECT u.fetched_url, i.id FROM old_unfiled u JOIN ids i USING (fetched_url)")
+    for table in _KEYED_BY_ID:
+        db.execute(f"DROP TABLE old_{table}")
+    db.execute("DROP TABLE temp.ids")
+
+
+def _set_sequence(db: sqlite3.Connection, table: str, seq: int) -> None:
+    """Make an AUTOINCREMENT table give ids above `seq` from now on."""
+    if db.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name=?", (seq, table)).rowcount == 0:
+        db.execute("INSERT INTO sqlite_sequence VALUES (?, ?)", (table, seq))
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of an SQL script, one by one (executescript would commit the transaction first)."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            yield statement
+            statement = ""
 
 
 def _left_out(lines: list[str], text: str) -> str:

@@ -15,16 +15,22 @@ from ..stories.origin import Arrangement, Member
 
 _CACHE_LIMIT = 100_000   # signatures kept in memory (~0.9 KB each, ~90 MB at most); the oldest go first
 _STORY_CACHE_LIMIT = 200_000   # articles whose story is kept in memory (~0.2 KB each)
+_ID_CACHE_LIMIT = 500_000      # articles whose id is kept in memory (~0.2 KB each)
 
 
 class StoryTables:
-    def __init__(self, db, signature_cache: dict[int, tuple] | None = None, story_cache: dict[str, str | None] | None = None):
+    """The story tables refer to articles by id (articles.id), filing by URL: this class turns one into the
+    other. Each URL's id is remembered as it is read; one not seen yet is looked up (_ids)."""
+
+    def __init__(self, db, signature_cache: dict[int, tuple] | None = None, story_cache: dict[str, int | None] | None = None,
+                 id_cache: dict[str, int] | None = None):
         self.db = db
         self._cache = {} if signature_cache is None else signature_cache
         # Each article's story, as read or written here: every write of story_members goes through this
         # class, so it stays true (a rollback empties it). A copy joining a story of n members looks up the
         # story of each of its n candidates: from memory, not n index reads.
         self._stories = {} if story_cache is None else story_cache
+        self._id = {} if id_cache is None else id_cache   # fetched_url -> article id (a rollback empties it)
 
     # -- parameters -----------------------------------------------------------------------------
     def params(self) -> dict | None:
@@ -40,18 +46,44 @@ class StoryTables:
         row = self.db.execute("SELECT value FROM store_meta WHERE key='dedup_epoch'").fetchone()
         return row[0] if row else None
 
+    # -- article ids ----------------------------------------------------------------------------
+    def _ids(self, urls: list[str]) -> list[int | None]:
+        """The article id of each url (None for one with no id: never stored, or gone and filed). A page
+        gone since it was last filed is no longer in `articles`, but its `unfiled` row keeps its id."""
+        known = self._id
+        missing = [u for u in urls if u not in known]
+        for i in range(0, len(missing), 500):
+            chunk = missing[i:i + 500]
+            marks = ", ".join("?" * len(chunk))
+            self._note_ids(self.db.execute(
+                f"SELECT fetched_url, id FROM articles WHERE fetched_url IN ({marks}) UNION ALL "
+                f"SELECT fetched_url, article FROM unfiled WHERE fetched_url IN ({marks})", chunk + chunk))
+        return [known.get(u) for u in urls]
+
+    def _id_of(self, url: str) -> int | None:
+        found = self._id.get(url)
+        return found if found is not None else self._ids([url])[0]
+
+    def _note_ids(self, pairs) -> None:
+        if len(self._id) > _ID_CACHE_LIMIT:
+            self._id.clear()
+        self._id.update(pairs)
+
     # -- what needs filing ----------------------------------------------------------------------
     def unfiled(self) -> list[str]:
         """Pages whose article changed (or vanished) since they were last filed, oldest first."""
-        return [r[0] for r in self.db.execute(
-            "SELECT u.fetched_url FROM unfiled u LEFT JOIN articles a ON a.fetched_url = u.fetched_url "
-            "ORDER BY COALESCE(a.published, a.fetched_at), u.fetched_url")]
+        rows = self.db.execute(
+            "SELECT u.fetched_url, u.article FROM unfiled u LEFT JOIN articles a ON a.id = u.article "
+            "ORDER BY COALESCE(a.published, a.fetched_at), u.fetched_url").fetchall()
+        self._note_ids(rows)
+        return [url for url, _ in rows]
 
     def mark_all_unfiled(self) -> None:
-        self.db.execute("INSERT OR IGNORE INTO unfiled SELECT fetched_url FROM articles")
+        self.db.execute("INSERT OR IGNORE INTO unfiled SELECT fetched_url, id FROM articles")
 
     def filed(self, fetched_url: str) -> None:
         self.db.execute("DELETE FROM unfiled WHERE fetched_url=?", (fetched_url,))
+        self._id.pop(fetched_url, None)   # (a page gone and filed has no id any more)
 
     def clear(self, keep_signatures: bool = False) -> None:
         """Forget every signature, link and story (a rebuild); with `keep_signatures`, the signatures of the
@@ -60,7 +92,7 @@ class StoryTables:
         if keep_signatures:
             rows = self.db.execute(
                 "SELECT s.fetched_url, a.text, s.text_hash, s.minhash, s.shingles FROM signatures s "
-                "JOIN articles a ON a.fetched_url = s.fetched_url WHERE s.fetched_url NOT IN (SELECT fetched_url FROM unfiled)")
+                "JOIN articles a ON a.id = s.article WHERE s.fetched_url NOT IN (SELECT fetched_url FROM unfiled)")
             while chunk := rows.fetchmany(1000):
                 self.db.executemany("INSERT INTO kept_signatures VALUES (?, ?, ?, ?, ?)",
                                     [(url, text_sha1(text), h, m, sh) for url, text, h, m, sh in chunk])
@@ -73,18 +105,22 @@ class StoryTables:
 
     # -- articles and signatures ----------------------------------------------------------------
     def article(self, fetched_url: str) -> dict | None:
-        row = self.db.execute("SELECT host, published, fetched_at, text FROM articles WHERE fetched_url=?",
+        row = self.db.execute("SELECT id, host, published, fetched_at, text FROM articles WHERE fetched_url=?",
                               (fetched_url,)).fetchone()
-        return dict(zip(("host", "published", "fetched_at", "text"), row)) if row else None
+        if row is None:
+            return None
+        self._note_ids([(fetched_url, row[0])])
+        return dict(zip(("id", "host", "published", "fetched_at", "text"), row))
 
     def put_signature(self, fetched_url: str, t: str, text_hash: str, minhash: np.ndarray, shingles: np.ndarray) -> int:
         """Store a signature (replacing the article's previous one); returns its new id."""
+        article = self._id_of(fetched_url)
         self.delete_signature(fetched_url)
         cur = self.db.execute(
-            "INSERT INTO signatures (fetched_url, t, text_hash, n_shingles, minhash, shingles) VALUES (?, ?, ?, ?, ?, ?)",
-            (fetched_url, t, text_hash, len(shingles), minhash.astype("<u4").tobytes(), shingles.astype("<u4").tobytes()))
+            "INSERT INTO signatures (article, fetched_url, t, text_hash, n_shingles, minhash, shingles) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (article, fetched_url, t, text_hash, len(shingles), minhash.astype("<u4").tobytes(), shingles.astype("<u4").tobytes()))
         sig_id = int(cur.lastrowid)
-        self._remember([(sig_id, fetched_url, t, len(shingles), minhash.astype(np.uint32))])
+        self._remember([(sig_id, fetched_url, t, len(shingles), minhash.astype(np.uint32), article)])
         return sig_id
 
     def has_kept_signatures(self) -> bool:
@@ -103,7 +139,8 @@ class StoryTables:
         self.db.execute("DELETE FROM kept_signatures")
 
     def delete_signature(self, fetched_url: str) -> None:
-        for (sig_id,) in self.db.execute("DELETE FROM signatures WHERE fetched_url=? RETURNING id", (fetched_url,)).fetchall():
+        for (sig_id,) in self.db.execute("DELETE FROM signatures WHERE article=? RETURNING id",
+                                         (self._id_of(fetched_url),)).fetchall():
             self._cache.pop(sig_id, None)
 
     def newest_t(self) -> str | None:
@@ -115,20 +152,20 @@ class StoryTables:
     def ids_since(self, t: str) -> np.ndarray:
         return np.fromiter((r[0] for r in self.db.execute("SELECT id FROM signatures WHERE t >= ?", (t,))), dtype=np.int64)
 
-    _SIG = "SELECT id, fetched_url, t, n_shingles, minhash FROM signatures"
+    _SIG = "SELECT id, fetched_url, t, n_shingles, minhash, article FROM signatures"
 
     def signatures_between(self, t0: str, t1: str) -> list[tuple]:
-        """(id, url, t, n_shingles, minhash) of the signatures with t0 <= t <= t1."""
+        """(id, url, t, n_shingles, minhash, article id) of the signatures with t0 <= t <= t1."""
         return [_sig(r) for r in self.db.execute(self._SIG + " WHERE t >= ? AND t <= ? ORDER BY id", (t0, t1))]
 
     def signatures_after(self, after_id: int, since_t: str) -> Iterator[tuple]:
-        """(id, url, t, n_shingles, minhash) of signatures newer than id `after_id` with t >= since_t."""
+        """(id, url, t, n_shingles, minhash, article id) of signatures newer than id `after_id` with t >= since_t."""
         for r in self.db.execute(self._SIG + " WHERE id > ? AND t >= ? ORDER BY id", (after_id, since_t)):
             yield _sig(r)
 
     def signatures_by_id(self, ids: list[int]) -> list[tuple]:
-        """(id, url, t, n_shingles, minhash) of those ids that are stored, in id order. Candidates are mostly
-        the recent articles of the same stories, so most come from memory."""
+        """(id, url, t, n_shingles, minhash, article id) of those ids that are stored, in id order. Candidates
+        are mostly the recent articles of the same stories, so most come from memory."""
         cache = self._cache
         missing = [i for i in ids if i not in cache]
         for k in range(0, len(missing), 500):
@@ -141,114 +178,135 @@ class StoryTables:
         cache = self._cache
         for row in rows:
             cache[row[0]] = row
+        self._note_ids([(row[1], row[5]) for row in rows])
         if len(cache) > _CACHE_LIMIT:
             for key in list(itertools.islice(cache, len(cache) - _CACHE_LIMIT * 3 // 4)):
                 del cache[key]
 
     def signature(self, fetched_url: str) -> tuple | None:
-        """(id, url, t, n_shingles, minhash) of an article's signature, or None."""
-        row = self.db.execute(self._SIG + " WHERE fetched_url=?", (fetched_url,)).fetchone()
+        """(id, url, t, n_shingles, minhash, article id) of an article's signature, or None."""
+        row = self.db.execute(self._SIG + " WHERE article=?", (self._id_of(fetched_url),)).fetchone()
         return _sig(row) if row else None
 
     def shingles(self, fetched_url: str) -> np.ndarray:
-        row = self.db.execute("SELECT shingles FROM signatures WHERE fetched_url=?", (fetched_url,)).fetchone()
+        row = self.db.execute("SELECT shingles FROM signatures WHERE article=?", (self._id_of(fetched_url),)).fetchone()
         return np.frombuffer(row[0], dtype="<u4").astype(np.uint32) if row else np.zeros(0, np.uint32)
 
     # -- links and components -------------------------------------------------------------------
     def neighbours(self, fetched_url: str) -> list[str]:
-        return [r[0] for r in self.db.execute(
-            "SELECT b FROM links WHERE a=? UNION SELECT a FROM links WHERE b=?", (fetched_url, fetched_url))]
+        article = self._id_of(fetched_url)
+        rows = self.db.execute(
+            "SELECT s.fetched_url, s.article FROM links l JOIN signatures s ON s.article = l.b WHERE l.a=? UNION "
+            "SELECT s.fetched_url, s.article FROM links l JOIN signatures s ON s.article = l.a WHERE l.b=?",
+            (article, article)).fetchall()
+        self._note_ids(rows)
+        return [url for url, _ in rows]
 
     def put_links(self, url: str, partners: list[tuple[str, float, float]]) -> None:
         """Links of `url` to each (partner, jaccard, containment); a link is stored once, as (a < b)."""
+        me = self._id_of(url)
+        ids = self._ids([other for other, _, _ in partners])
         self.db.executemany("INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?)",
-                            [(min(url, other), max(url, other), round(j, 4), round(c, 4)) for other, j, c in partners])
+                            [(min(me, other), max(me, other), round(j, 4), round(c, 4))
+                             for other, (_, j, c) in zip(ids, partners)])
 
     def delete_links(self, fetched_url: str) -> None:
-        self.db.execute("DELETE FROM links WHERE a=? OR b=?", (fetched_url, fetched_url))
+        article = self._id_of(fetched_url)
+        self.db.execute("DELETE FROM links WHERE a=? OR b=?", (article, article))
 
-    def story_urls(self, story_id: str) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT fetched_url FROM story_members WHERE story_id=?", (story_id,))]
+    def story_urls(self, story: int) -> list[str]:
+        rows = self.db.execute("SELECT s.fetched_url, s.article FROM story_members m JOIN signatures s ON s.article = m.article "
+                               "WHERE m.story=?", (story,)).fetchall()
+        self._note_ids(rows)
+        return [url for url, _ in rows]
 
-    def members(self, urls: list[str]) -> list[tuple[Member, str | None, str | None, float | None, str | None]]:
-        """(member, its current story_id, that story's origin, its similarity, its relation) for each filed url."""
+    def members(self, urls: list[str]) -> list[tuple[Member, int | None, str | None, float | None, str | None]]:
+        """(member, its current story, that story's origin, its similarity, its relation) for each filed url."""
         out = []
-        for i in range(0, len(urls), 500):
-            chunk = urls[i:i + 500]
+        ids = [i for i in self._ids(urls) if i is not None]
+        for k in range(0, len(ids), 500):
+            chunk = ids[k:k + 500]
             rows = self.db.execute(
-                "SELECT s.fetched_url, a.host, s.t, a.published IS NOT NULL, s.text_hash, m.story_id, st.origin_url, "
-                "m.similarity, m.relation FROM signatures s JOIN articles a ON a.fetched_url = s.fetched_url "
-                "LEFT JOIN story_members m ON m.fetched_url = s.fetched_url "
-                "LEFT JOIN stories st ON st.story_id = m.story_id "
-                f"WHERE s.fetched_url IN ({', '.join('?' * len(chunk))})", chunk)
-            out += [(Member(r[0], r[1] or "", r[2], bool(r[3]), r[4]), r[5], r[6], r[7], r[8]) for r in rows]
+                "SELECT s.fetched_url, a.host, s.t, a.published IS NOT NULL, s.text_hash, s.article, m.story, st.origin_url, "
+                "m.similarity, m.relation FROM signatures s JOIN articles a ON a.id = s.article "
+                "LEFT JOIN story_members m ON m.article = s.article "
+                "LEFT JOIN stories st ON st.id = m.story "
+                f"WHERE s.article IN ({', '.join('?' * len(chunk))})", chunk)
+            out += [(_member(r), r[6], r[7], r[8], r[9]) for r in rows]
         return sorted(out, key=lambda m: m[0].fetched_url)
 
     # -- stories --------------------------------------------------------------------------------
-    def stories_of(self, urls: list[str]) -> list[str | None]:
-        """The story of each url (None for one that is in no story)."""
+    def stories_of(self, urls: list[str]) -> list[int | None]:
+        """The story of each url (None for one that is in no story): the id of the story's origin article."""
         known = self._stories
         missing = [u for u in urls if u not in known]
-        found: dict[str, str] = {}
-        for i in range(0, len(missing), 500):
-            chunk = missing[i:i + 500]
-            found.update(self.db.execute(
-                f"SELECT fetched_url, story_id FROM story_members WHERE fetched_url IN ({', '.join('?' * len(chunk))})", chunk))
+        found: dict[str, int] = {}
+        if missing:
+            url_of = {i: u for u, i in zip(missing, self._ids(missing)) if i is not None}
+            ids = list(url_of)
+            for k in range(0, len(ids), 500):
+                chunk = ids[k:k + 500]
+                found.update((url_of[a], story) for a, story in self.db.execute(
+                    f"SELECT article, story FROM story_members WHERE article IN ({', '.join('?' * len(chunk))})", chunk))
         result = [known[u] if u in known else found.get(u) for u in urls]
         if missing:
             self._note_stories([(u, found.get(u)) for u in missing])
         return result
 
-    def story_of(self, fetched_url: str) -> str | None:
+    def story_of(self, fetched_url: str) -> int | None:
         return self.stories_of([fetched_url])[0]
 
-    def _note_stories(self, pairs: list[tuple[str, str | None]]) -> None:
+    def _note_stories(self, pairs: list[tuple[str, int | None]]) -> None:
         if len(self._stories) > _STORY_CACHE_LIMIT:
             self._stories.clear()
         self._stories.update(pairs)
 
     def put_story(self, arr: Arrangement, members: dict[str, Member], similarity: dict[str, float],
-                  unchanged: set[str] = frozenset()) -> None:
-        """Write the story and its member rows, but for the `unchanged` ones (already stored as they are)."""
-        self.db.execute("INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?)",
-                        (arr.story_id, arr.origin, arr.reason, len(arr.relations)))
-        self.db.executemany(_PUT_MEMBER, [(url, arr.story_id, rel, round(similarity[url], 4), members[url].t, members[url].site)
+                  unchanged: set[str] = frozenset()) -> int:
+        """Write the story and its member rows, but for the `unchanged` ones (already stored as they are);
+        returns the story's key (its origin's article id)."""
+        story = members[arr.origin].id
+        self.db.execute("INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?, ?)",
+                        (story, arr.story_id, arr.origin, arr.reason, len(arr.relations)))
+        self.db.executemany(_PUT_MEMBER, [(members[url].id, story, rel, round(similarity[url], 4), members[url].t, members[url].site)
                                           for url, rel in sorted(arr.relations.items()) if url not in unchanged])
-        self._note_stories([(url, arr.story_id) for url in arr.relations])
+        self._note_stories([(url, story) for url in arr.relations])
+        return story
 
-    _MEMBER = ("SELECT s.fetched_url, a.host, s.t, a.published IS NOT NULL, s.text_hash, m.relation FROM story_members m "
-               "JOIN signatures s ON s.fetched_url = m.fetched_url JOIN articles a ON a.fetched_url = m.fetched_url ")
+    _MEMBER = ("SELECT s.fetched_url, a.host, s.t, a.published IS NOT NULL, s.text_hash, s.article, m.relation "
+               "FROM story_members m JOIN signatures s ON s.article = m.article JOIN articles a ON a.id = m.article ")
 
-    def story_head(self, story_id: str) -> list[Member]:
+    def story_head(self, story: int) -> list[Member]:
         """The story's members tied on time with its first two: every member that can rank first or second
         (none for a story of one)."""
         rows = self.db.execute(
-            self._MEMBER + "WHERE m.story_id=? AND m.t <= (SELECT t FROM story_members WHERE story_id=? "
-            "ORDER BY t LIMIT 1 OFFSET 1)", (story_id, story_id)).fetchall()
+            self._MEMBER + "WHERE m.story=? AND m.t <= (SELECT t FROM story_members WHERE story=? "
+            "ORDER BY t LIMIT 1 OFFSET 1)", (story, story)).fetchall()
         return [_member(r) for r in rows]
 
-    def story_members_on_site(self, story_id: str, site: str) -> list[tuple[Member, str]]:
+    def story_members_on_site(self, story: int, site: str) -> list[tuple[Member, str]]:
         """(member, relation) of the story's members on this site (its host, or www., m., ... of it)."""
-        rows = self.db.execute(self._MEMBER + "WHERE m.story_id=? AND m.site=?", (story_id, site)).fetchall()
-        return [(_member(r), r[5]) for r in rows]
+        rows = self.db.execute(self._MEMBER + "WHERE m.story=? AND m.site=?", (story, site)).fetchall()
+        return [(_member(r), r[6]) for r in rows]
 
     def set_relations(self, changed: dict[str, str]) -> None:
-        self.db.executemany("UPDATE story_members SET relation=? WHERE fetched_url=?",
-                            [(rel, url) for url, rel in sorted(changed.items())])
+        urls = sorted(changed)
+        self.db.executemany("UPDATE story_members SET relation=? WHERE article=?",
+                            [(changed[url], article) for url, article in zip(urls, self._ids(urls))])
 
-    def add_members(self, story_id: str, rows: list[tuple[Member, str, float]]) -> None:
+    def add_members(self, story: int, rows: list[tuple[Member, str, float]]) -> None:
         """New members (member, relation, similarity) of a story whose origin and other members stay as they are."""
-        self.db.executemany(_PUT_MEMBER, [(m.fetched_url, story_id, rel, round(sim, 4), m.t, m.site) for m, rel, sim in rows])
-        self._note_stories([(m.fetched_url, story_id) for m, _, _ in rows])
-        self.db.execute("UPDATE stories SET size = size + ? WHERE story_id=?", (len(rows), story_id))
+        self.db.executemany(_PUT_MEMBER, [(m.id, story, rel, round(sim, 4), m.t, m.site) for m, rel, sim in rows])
+        self._note_stories([(m.fetched_url, story) for m, _, _ in rows])
+        self.db.execute("UPDATE stories SET size = size + ? WHERE id=?", (len(rows), story))
 
     def drop_member(self, fetched_url: str) -> None:
-        self.db.execute("DELETE FROM story_members WHERE fetched_url=?", (fetched_url,))
+        self.db.execute("DELETE FROM story_members WHERE article=?", (self._id_of(fetched_url),))
         self._stories[fetched_url] = None
 
-    def drop_story_if_empty(self, story_id: str) -> None:
-        if not self.db.execute("SELECT 1 FROM story_members WHERE story_id=? LIMIT 1", (story_id,)).fetchone():
-            self.db.execute("DELETE FROM stories WHERE story_id=?", (story_id,))
+    def drop_story_if_empty(self, story: int) -> None:
+        if not self.db.execute("SELECT 1 FROM story_members WHERE story=? LIMIT 1", (story,)).fetchone():
+            self.db.execute("DELETE FROM stories WHERE id=?", (story,))
 
     def totals(self) -> dict[str, int]:
         articles, = self.db.execute("SELECT COUNT(*) FROM articles").fetchone()
@@ -269,13 +327,13 @@ class StoryTables:
     def report_rows(self) -> Iterator[tuple]:
         """Every story member with what the report shows, grouped by story."""
         yield from self.db.execute(
-            "SELECT m.story_id, st.origin_url, st.reason, a.fetched_url, a.url, a.host, a.title, s.t, a.published, "
+            "SELECT st.story_id, st.origin_url, st.reason, a.fetched_url, a.url, a.host, a.title, s.t, a.published, "
             "a.wire_source, m.relation, m.similarity FROM story_members m "
-            "JOIN stories st ON st.story_id = m.story_id JOIN articles a ON a.fetched_url = m.fetched_url "
-            "JOIN signatures s ON s.fetched_url = m.fetched_url ORDER BY m.story_id, s.t, a.fetched_url")
+            "JOIN stories st ON st.id = m.story JOIN articles a ON a.id = m.article "
+            "JOIN signatures s ON s.article = m.article ORDER BY m.story, s.t, a.fetched_url")
 
 
-_PUT_MEMBER = ("INSERT OR REPLACE INTO story_members (fetched_url, story_id, relation, similarity, t, site) "
+_PUT_MEMBER = ("INSERT OR REPLACE INTO story_members (article, story, relation, similarity, t, site) "
                "VALUES (?, ?, ?, ?, ?, ?)")
 
 
@@ -284,8 +342,8 @@ def text_sha1(text: str) -> str:
 
 
 def _sig(row) -> tuple:
-    return row[0], row[1], row[2], row[3], np.frombuffer(row[4], dtype="<u4").astype(np.uint32)
+    return row[0], row[1], row[2], row[3], np.frombuffer(row[4], dtype="<u4").astype(np.uint32), row[5]
 
 
 def _member(r: tuple) -> Member:
-    return Member(r[0], r[1] or "", r[2], bool(r[3]), r[4])
+    return Member(r[0], r[1] or "", r[2], bool(r[3]), r[4], r[5])

@@ -25,7 +25,7 @@ from ..options import SIGNATURE_PARAMS, DedupOptions
 from ..steps import templates
 from .fingerprint import Fingerprint, Signer
 from .index import WindowIndex, shift
-from .origin import Member, arrange
+from .origin import Member, arrange, story_id
 from .verify import decide, estimate_many, exact, linked
 
 
@@ -55,7 +55,8 @@ class _Signed:
 
 
 class _Groups:
-    """Union-find over the articles being linked ("u:<url>") and the untouched stories they meet ("s:<id>")."""
+    """Union-find over the articles being linked ("u:<url>") and the untouched stories they meet ("s:<key>",
+    a story's key being its origin's article id: StoryTables)."""
     def __init__(self):
         self.parent: dict[str, str] = {}
         self.seen: set[str] = set()   # every node a union touched
@@ -175,8 +176,8 @@ class Stories:
             tables.delete_links(url)
         self.counts.relinked += len(loose - set(signed))
 
-        def node(url: str, story: str | None) -> str:
-            return "u:" + url if url in loose or story is None else "s:" + story
+        def node(url: str, story: int | None) -> str:
+            return "u:" + url if url in loose or story is None else f"s:{story}"
 
         groups = _Groups()
         # The stored story of each article linking meets (linking changes none): looked up once a batch.
@@ -195,11 +196,11 @@ class Stories:
             if part is not None:
                 part.append(n)
         old_stories = {story for story, _ in before.values() if story is not None}
-        old_stories |= {n[2:] for n in groups.seen if n.startswith("s:")}
+        old_stories |= {int(n[2:]) for n in groups.seen if n.startswith("s:")}
         changed_stories = set(kept.values())
         extensions = []   # a part that is one untouched story plus new articles only may just be extended
         for _, ns in sorted(parts.items()):
-            stories_here = [n[2:] for n in ns if n.startswith("s:")]
+            stories_here = [int(n[2:]) for n in ns if n.startswith("s:")]
             newcomers = sorted(n[2:] for n in ns if n.startswith("u:"))
             simple = (len(stories_here) == 1 and stories_here[0] not in changed_stories and newcomers
                       and all(u in signed and before[u][0] is None for u in newcomers))
@@ -272,7 +273,7 @@ class Stories:
                 continue
             ids = by_group[group]   # the best first: by Jaccard, then URL (keys made at once: a big story has many)
             for _, _, i in sorted(zip((-est.jaccard[ids]).tolist(), [rows[i][1] for i in ids], ids)):
-                _, other, ot, n, minhash = rows[i]
+                _, other, ot, n, minhash = rows[i][:5]
                 overlap = decide(sig.minhash, sig.n, minhash, n,
                                  lambda o=other, s=_Signed(ot, n, minhash): self._exact_pair(url, sig, o, s), self.options)
                 if overlap is not None:
@@ -290,7 +291,7 @@ class Stories:
         theirs = other_sig.shingles if other_sig.shingles is not None else self.tables.shingles(other)
         return mine, theirs
 
-    def _rearrange(self, parts: list[list[str]], changed: set[str], old_stories: set[str],
+    def _rearrange(self, parts: list[list[str]], changed: set[str], old_stories: set[int],
                    extensions: list | None = None, shingles: dict[str, np.ndarray] | None = None) -> dict[str, str]:
         """Write the story of each part, a component given as its articles ("u:<url>") and untouched stories
         ("s:<id>"): origin, relations, similarities; returns url -> story_id. Only member rows that change
@@ -299,18 +300,20 @@ class Stories:
         extended in place when it can be (_extend)."""
         tables = self.tables
         assigned: dict[str, str] = {}
+        kept_stories: set[int] = set()
         for i, part in enumerate(parts):
             extended = self._extend(*extensions[i], shingles) if extensions and extensions[i] else None
             if extended is not None:
                 assigned.update(extended)
+                kept_stories.add(extensions[i][0])
                 continue
-            component = sorted({u for n in part for u in (tables.story_urls(n[2:]) if n.startswith("s:") else [n[2:]])})
+            component = sorted({u for n in part for u in (tables.story_urls(int(n[2:])) if n.startswith("s:") else [n[2:]])})
             found = tables.members(component)
             if not found:
                 continue
             members = [m for m, _, _, _, _ in found]
             arr = arrange(members)
-            old_stories.update(sid for _, sid, _, _, _ in found if sid)
+            old_stories.update(sid for _, sid, _, _, _ in found if sid is not None)
             origin_shingles = None
             similarity = {}
             origin_same = arr.origin not in changed
@@ -326,12 +329,14 @@ class Stories:
             # a member's row is written again when its story, relation or similarity changed, or when it was
             # re-signed (its time, kept in the row, may have changed)
             current = {m.fetched_url: (sid, rel, sim) for m, sid, _, sim, rel in found}
+            by_url = {m.fetched_url: m for m in members}
+            key = by_url[arr.origin].id
             unchanged = {url for url, rel in arr.relations.items()
-                         if url not in changed and current.get(url) == (arr.story_id, rel, round(similarity[url], 4))}
-            tables.put_story(arr, {m.fetched_url: m for m in members}, similarity, unchanged)
+                         if url not in changed and current.get(url) == (key, rel, round(similarity[url], 4))}
+            kept_stories.add(tables.put_story(arr, by_url, similarity, unchanged))
             for m in members:
                 assigned[m.fetched_url] = arr.story_id
-        for sid in old_stories - set(assigned.values()):
+        for sid in old_stories - kept_stories:
             tables.drop_story_if_empty(sid)
         return assigned
 
@@ -341,7 +346,7 @@ class Stories:
         found = known.get(url) if known else None
         return found if found is not None else self.tables.shingles(url)
 
-    def _extend(self, story_id: str, newcomers: list[str], shingles: dict[str, np.ndarray] | None = None) -> dict[str, str] | None:
+    def _extend(self, story: int, newcomers: list[str], shingles: dict[str, np.ndarray] | None = None) -> dict[str, str] | None:
         """New articles that all rank after a story's first two members (in time order, then the wire's own
         copy, then URL: origin.py) leave its origin and the reason for it as they are, and the similarities
         measured to it. A member's relation depends only on the members of its own site ranked before it (a
@@ -350,7 +355,7 @@ class Stories:
         lookups, not n member reads, whether its newcomers come last (copies arriving in time order) or late.
         None when that does not hold: the caller re-arranges the whole story."""
         tables = self.tables
-        head = sorted(tables.story_head(story_id), key=Member.rank)
+        head = sorted(tables.story_head(story), key=Member.rank)
         if len(head) < 2:   # a story of one: its reason changes
             return None
         first, second = head[:2]
@@ -360,7 +365,7 @@ class Stories:
         origin_shingles = self._shingles(first.fetched_url, shingles)
         rows, changed = [], {}
         for site in sorted({m.site for m, *_ in found}):
-            on_site = tables.story_members_on_site(story_id, site) + [(m, None) for m, *_ in found if m.site == site]
+            on_site = tables.story_members_on_site(story, site) + [(m, None) for m, *_ in found if m.site == site]
             texts: set[str] = set()
             hosts: set[str] = set()
             for m, old in sorted(on_site, key=lambda x: x[0].rank()):
@@ -378,10 +383,11 @@ class Stories:
                     rows.append((m, relation, exact(origin_shingles, self._shingles(m.fetched_url, shingles)).jaccard))
                 elif relation != old:
                     changed[m.fetched_url] = relation
-        tables.add_members(story_id, rows)
+        tables.add_members(story, rows)
         tables.set_relations(changed)
         self.counts.extended += 1
-        return {m.fetched_url: story_id for m, _, _ in rows}
+        public = story_id(first.fetched_url)
+        return {m.fetched_url: public for m, _, _ in rows}
 
 
 def _utc(iso: str) -> str:

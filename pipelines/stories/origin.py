@@ -17,6 +17,7 @@ class Member:
     t: str                # published, else fetched_at (ISO 8601 UTC)
     has_published: bool
     text_hash: str
+    id: int               # its article's id in the store (articles.id)
 
     @property
     def wire_own(self) -> bool:
