@@ -217,6 +217,7 @@ class SQLiteStore:
                 f"INSERT INTO articles (id, {', '.join(_ARTICLE_COLUMNS)}) VALUES "
                 f"((SELECT article FROM unfiled WHERE fetched_url=?), {placeholders}) RETURNING id",
                 (a.fetched_url,) + row).fetchone()[0]
+            self.id_cache[a.fetched_url] = article_id   # (filing it next needs it)
         self.db.execute("INSERT OR IGNORE INTO unfiled VALUES (?, ?)", (a.fetched_url, article_id))
         if a.host:
             self.db.execute("INSERT OR IGNORE INTO dirty_hosts VALUES (?)", (a.host,))
