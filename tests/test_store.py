@@ -367,3 +367,38 @@ def test_a_schema_2_store_that_cannot_be_migrated_says_why_and_stays_as_it_was(t
     store = open_store(f"sqlite:///{path}")   # mended, it migrates
     assert [store.save(a, RawRef("x"), "s", "v") for a in articles] == ["unchanged"] * 3
     store.close()
+
+
+def test_a_store_of_a_newer_wirecrawl_is_refused_untouched_and_let_go(tmp_path, monkeypatch):
+    """A schema this wirecrawl does not know is refused with both versions named; the store is not changed,
+    and the connection opened to read it is closed (a failed open holds nothing)."""
+    import sqlite3
+
+    import pipelines.store.sqlite as sqlite_store
+    from pipelines.store import StoreError
+
+    path = tmp_path / "newer.sqlite"
+    open_store(f"sqlite:///{path}").close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE store_meta SET value='99' WHERE key='schema_version'")
+    db.execute("CREATE TABLE from_the_future (x)")
+    db.commit()
+    tables = db.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
+    db.close()
+    opened = []
+
+    class Tracked(sqlite3.Connection):
+        def close(self):
+            opened.remove(self)
+            super().close()
+    real = sqlite3.connect
+
+    def connect(*args, **kwargs):
+        opened.append(real(*args, factory=Tracked, **kwargs))
+        return opened[-1]
+    monkeypatch.setattr(sqlite_store.sqlite3, "connect", connect)
+    with pytest.raises(StoreError, match="schema version 99, this wirecrawl expects 4"):
+        open_store(f"sqlite:///{path}")
+    assert opened == []
+    monkeypatch.undo()
+    assert sqlite3.connect(path).execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall() == tables

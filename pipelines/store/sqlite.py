@@ -57,33 +57,43 @@ class SQLiteStore:
 
     # -- life cycle -------------------------------------------------------------------------
     def open(self) -> "SQLiteStore":
+        db = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            # Checkpoint every 10,000 WAL pages (40 MB) instead of 1,000: filing dirties index pages spread over the
-            # store, so between two checkpoints many are written again; each checkpoint writes a page once and
-            # syncs once. Filing as the main process does: +13 % on an empty store, +26 % holding 100,000 articles.
-            db.execute("PRAGMA wal_autocheckpoint=10000")
-            db.execute("PRAGMA foreign_keys=ON")
-            schema = resources.files("pipelines.store").joinpath("schema.sql").read_text()
-            version = _schema_version(db)
-            if version not in (None, "1", "2", "3", SCHEMA_VERSION):
-                raise StoreError(f"{self.path} has schema version {version}, this wirecrawl expects {SCHEMA_VERSION}")
-            if version == "1":
-                _migrate_from_1(db)
-            if version in ("1", "2"):
-                _migrate_from_2(db)
-            if version in ("1", "2", "3"):
-                _migrate_from_3(db)
-            db.executescript(schema)
-            if version is None:
-                db.execute("INSERT INTO store_meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-        except (sqlite3.Error, OSError, ValueError) as exc:   # (ValueError: a row a migration cannot read)
-            raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+            self._prepare(db)
+        except BaseException as exc:
+            if db is not None:
+                db.close()
+            if isinstance(exc, (sqlite3.Error, OSError, ValueError)):   # (ValueError: a row a migration cannot read)
+                raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+            raise
         self._db = db
         return self
+
+    def _prepare(self, db: sqlite3.Connection) -> None:
+        """Settings, and the schema: made, or migrated from an older one."""
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        # Checkpoint every 10,000 WAL pages (40 MB) instead of 1,000: saving and filing dirty index pages spread
+        # over the store (URL keys), so between two checkpoints many are written again; each checkpoint writes a
+        # page once and syncs once. Filing as the main process does, with schema 3 (the story tables keyed by
+        # URL): +13 % on an empty store, +26 % holding 100,000 articles.
+        db.execute("PRAGMA wal_autocheckpoint=10000")
+        db.execute("PRAGMA foreign_keys=ON")
+        schema = resources.files("pipelines.store").joinpath("schema.sql").read_text()
+        version = _schema_version(db)
+        if version not in (None, "1", "2", "3", SCHEMA_VERSION):
+            raise StoreError(f"{self.path} has schema version {version}, this wirecrawl expects {SCHEMA_VERSION}")
+        if version == "1":
+            _migrate_from_1(db)
+        if version in ("1", "2"):
+            _migrate_from_2(db)
+        if version in ("1", "2", "3"):
+            _migrate_from_3(db)
+        db.executescript(schema)
+        if version is None:
+            db.execute("INSERT INTO store_meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
 
     def close(self) -> None:
         if self._db is not None:
