@@ -293,6 +293,26 @@ def test_filing_in_batches_gives_the_stories_filing_one_by_one_gives(tmp_path):
     rebuilt.close()
 
 
+def test_what_filing_remembers_is_only_a_cache(tmp_path, monkeypatch):
+    """The signatures, stories and article ids filing keeps in memory are emptied when they grow past their
+    limits, in the middle of a batch too: with limits of a few entries, filing the corpus one by one and in
+    one batch gives the stories it gives with the usual limits."""
+    import pipelines.store.stories_sql as stories_sql
+
+    corpus = _corpus()
+    expected = Filer(tmp_path / "usual.sqlite").add(*corpus).rows()
+    for name in ("_CACHE_LIMIT", "_STORY_CACHE_LIMIT", "_ID_CACHE_LIMIT"):
+        monkeypatch.setattr(stories_sql, name, 3)
+    one_by_one = Filer(tmp_path / "a.sqlite").add(*corpus)
+    assert one_by_one.rows() == expected
+    one_by_one.check_stories_are_link_components()
+    batched = Filer(tmp_path / "b.sqlite")
+    for a in corpus:
+        batched.store.save(a, RawRef("x"), "sha", "v")
+    assert batched.stories.file_unfiled() == len(corpus)
+    assert batched.rows() == expected
+
+
 @pytest.fixture
 def fingerprinted(monkeypatch) -> list[str]:
     """The texts the main process fingerprints (Signer.fingerprint, still doing its work)."""

@@ -52,13 +52,16 @@ class StoryTables:
         gone since it was last filed is no longer in `articles`, but its `unfiled` row keeps its id."""
         known = self._id
         missing = [u for u in urls if u not in known]
+        found: dict[str, int] = {}
         for i in range(0, len(missing), 500):
             chunk = missing[i:i + 500]
             marks = ", ".join("?" * len(chunk))
-            self._note_ids(self.db.execute(
+            found.update(self.db.execute(
                 f"SELECT fetched_url, id FROM articles WHERE fetched_url IN ({marks}) UNION ALL "
                 f"SELECT fetched_url, article FROM unfiled WHERE fetched_url IN ({marks})", chunk + chunk))
-        return [known.get(u) for u in urls]
+        result = [known[u] if u in known else found.get(u) for u in urls]
+        self._note_ids(found.items())   # (after: it may empty `known`)
+        return result
 
     def _id_of(self, url: str) -> int | None:
         found = self._id.get(url)
