@@ -613,7 +613,7 @@ def test_when_the_copy_others_were_linked_through_leaves_they_stay_together_if_t
     filer.check_stories_are_link_components()
 
 
-def test_a_schema_3_store_is_keyed_by_article_id_and_files_on_as_if_it_had_always_been(tmp_path):
+def test_a_schema_3_store_is_keyed_by_article_id_and_files_on_as_if_it_had_always_been(tmp_path, capsys):
     """Schema 3 keyed the story tables by URL. Opening such a store gives each article an id, in order of time,
     and keeps every row: the same stories, links and signatures (their ids too, so the saved band index is
     reused), and what was waiting to be filed, including an article gone since it was filed. Filing then goes
@@ -639,7 +639,9 @@ def test_a_schema_3_store_is_keyed_by_article_id_and_files_on_as_if_it_had_alway
     as_schema_3(tmp_path / "new.sqlite", tmp_path / "old.sqlite")
     shutil.copytree(tmp_path / "new.sqlite.bands", tmp_path / "old.sqlite.bands")
 
+    capsys.readouterr()
     migrated, reference = Filer(tmp_path / "old.sqlite"), Filer(tmp_path / "new.sqlite")
+    assert capsys.readouterr().err == "wirecrawl: migrating the store to schema 4: the story tables refer to articles by id (once; 5 articles)\n"
     db = migrated.store.db
     assert db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("4",)
     assert story_rows(db) == story_rows(reference.store.db)

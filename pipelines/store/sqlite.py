@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import json
-import logging
 import sqlite3
+import sys
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import resources
@@ -14,8 +14,6 @@ from ..model import EXPORT_FIELDS, STORY_FIELDS, Article, RawRef, Rejected
 from ..steps import templates
 from ..stories.origin import site_of
 from .stories_sql import StoryTables
-
-log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "4"
 _ARTICLE_COLUMNS = (
@@ -379,8 +377,7 @@ def _migrate_from_2(db: sqlite3.Connection) -> None:
     with db:
         db.execute("BEGIN IMMEDIATE")
         if "lines" in {r[1] for r in db.execute("PRAGMA table_info(articles)")}:
-            log.info("migrating the store to schema 3: each article's text is kept once (a one-off rewrite of %d articles)",
-                     db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+            _announce(db, "schema 3: each article's text is kept once")
             _rewrite_lines(db)
         db.execute("UPDATE store_meta SET value='3' WHERE key='schema_version'")
 
@@ -396,6 +393,13 @@ def _rewrite_lines(db: sqlite3.Connection) -> None:
         last = rows[-1][0]
 
 
+def _announce(db: sqlite3.Connection, what: str) -> None:
+    """Say on stderr that a migration starts (a large store takes a while, once): logging is not set up for
+    every command that opens a store."""
+    articles = db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    print(f"wirecrawl: migrating the store to {what} (once; {articles:,} articles)", file=sys.stderr, flush=True)
+
+
 _KEYED_BY_ID = ("articles", "signatures", "links", "stories", "story_members", "unfiled")
 
 
@@ -408,8 +412,7 @@ def _migrate_from_3(db: sqlite3.Connection) -> None:
     with db:
         db.execute("BEGIN IMMEDIATE")
         if "id" not in {r[1] for r in db.execute("PRAGMA table_info(articles)")}:
-            log.info("migrating the store to schema 4: the story tables are keyed by article id (a one-off rewrite of %d articles)",
-                     db.execute("SELECT COUNT(*) FROM articles").fetchone()[0])
+            _announce(db, "schema 4: the story tables refer to articles by id")
             _key_by_id(db, schema)
         db.execute("UPDATE store_meta SET value='4' WHERE key='schema_version'")
 
