@@ -264,17 +264,29 @@ def test_stories_do_not_depend_on_arrival_order(tmp_path):
     assert len(results[0][1]) == 12                          # 6 syndicated stories + 6 distinct ones
 
 
-def test_filing_in_batches_gives_the_stories_filing_one_by_one_gives(tmp_path):
+@pytest.mark.parametrize("cache_limit", [None, 3])
+def test_filing_in_batches_gives_the_stories_filing_one_by_one_gives(tmp_path, monkeypatch, cache_limit):
     """file_unfiled links a whole batch first and re-arranges each touched story once: the stories, origins,
     relations and similarities are those of filing the same articles one at a time (where copies arriving
     after every member only extend their story), after a first filing, after re-filing every article of the
-    same stories at once, and after a rebuild from nothing."""
+    same stories at once, and after a rebuild from nothing. With `cache_limit`, the signatures, stories and
+    article ids filing keeps in memory are emptied whenever they outgrow a few entries, in the middle of a
+    batch too, and filing one by one and in batches gives the same stories again: they are only caches."""
+    import pipelines.store.stories_sql as stories_sql
+
     corpus = _corpus()
     one_by_one = Filer(tmp_path / "a.sqlite").add(*corpus)
     expected = one_by_one.rows()
     assert one_by_one.stories.counts.extended >= 6   # later copies only extended their story (filing._extend)
     one_by_one.check_stories_are_link_components()
     one_by_one.close()
+    if cache_limit:
+        for name in ("_CACHE_LIMIT", "_STORY_CACHE_LIMIT", "_ID_CACHE_LIMIT"):
+            monkeypatch.setattr(stories_sql, name, cache_limit)
+        small = Filer(tmp_path / "small.sqlite").add(*corpus)
+        assert small.rows() == expected
+        small.check_stories_are_link_components()
+        small.close()
     batched = Filer(tmp_path / "b.sqlite")
     for a in corpus:
         batched.store.save(a, RawRef("x"), "sha", "v")
@@ -291,26 +303,6 @@ def test_filing_in_batches_gives_the_stories_filing_one_by_one_gives(tmp_path):
     assert rebuilt.rows() == expected
     rebuilt.check_stories_are_link_components()
     rebuilt.close()
-
-
-def test_what_filing_remembers_is_only_a_cache(tmp_path, monkeypatch):
-    """The signatures, stories and article ids filing keeps in memory are emptied when they grow past their
-    limits, in the middle of a batch too: with limits of a few entries, filing the corpus one by one and in
-    one batch gives the stories it gives with the usual limits."""
-    import pipelines.store.stories_sql as stories_sql
-
-    corpus = _corpus()
-    expected = Filer(tmp_path / "usual.sqlite").add(*corpus).rows()
-    for name in ("_CACHE_LIMIT", "_STORY_CACHE_LIMIT", "_ID_CACHE_LIMIT"):
-        monkeypatch.setattr(stories_sql, name, 3)
-    one_by_one = Filer(tmp_path / "a.sqlite").add(*corpus)
-    assert one_by_one.rows() == expected
-    one_by_one.check_stories_are_link_components()
-    batched = Filer(tmp_path / "b.sqlite")
-    for a in corpus:
-        batched.store.save(a, RawRef("x"), "sha", "v")
-    assert batched.stories.file_unfiled() == len(corpus)
-    assert batched.rows() == expected
 
 
 @pytest.fixture

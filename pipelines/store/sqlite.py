@@ -88,7 +88,7 @@ class SQLiteStore:
         if version in ("1", "2"):
             _migrate_from_2(db)
         if version in ("1", "2", "3"):
-            _migrate_from_3(db)
+            _migrate_from_3(db, schema)
         db.executescript(schema)
         if version is None:
             db.execute("INSERT INTO store_meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
@@ -403,12 +403,11 @@ def _announce(db: sqlite3.Connection, what: str) -> None:
 _KEYED_BY_ID = ("articles", "signatures", "links", "stories", "story_members", "unfiled")
 
 
-def _migrate_from_3(db: sqlite3.Connection) -> None:
+def _migrate_from_3(db: sqlite3.Connection, schema: str) -> None:
     """Schema 3 keyed the story tables by URL; schema 4 gives each article an id (`articles.id`, in order of
     time) and keys them by it. The six tables are written again with the same rows, in one transaction, so a
     migration that fails leaves the store as it was. Signatures keep their ids (the saved band index refers to
     them); an article gone since it was last filed, whose story rows are still there, gets an id of its own."""
-    schema = resources.files("pipelines.store").joinpath("schema.sql").read_text()
     with db:
         db.execute("BEGIN IMMEDIATE")
         if "id" not in {r[1] for r in db.execute("PRAGMA table_info(articles)")}:
