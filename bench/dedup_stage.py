@@ -30,8 +30,10 @@ from datasketch import MinHash, MinHashLSH  # noqa: E402
 from pipelines.model import Article, RawRef  # noqa: E402
 from pipelines.options import DedupOptions  # noqa: E402
 from pipelines.store import open_store  # noqa: E402
-from pipelines.stories import Stories  # noqa: E402
+from pipelines.stories import Stories, fingerprint  # noqa: E402
 from pipelines.stories.fingerprint import Signer, words  # noqa: E402
+
+native = fingerprint.native
 
 
 def corpus(data: Path, n: int, republished: bool = False) -> list[tuple[str, str, str]]:
@@ -241,10 +243,16 @@ def main() -> None:
         words(text)
     words_rate = len(items) / (time.perf_counter() - started)
     signer = Signer(DedupOptions())
-    started = time.perf_counter()
-    for _, text, _ in items:
-        signer.fingerprint(text)
-    sign_rate = len(items) / (time.perf_counter() - started)
+    sign_rates = {}
+    for path, module in (("compiled", fingerprint.native), ("numpy", None)):
+        if path == "compiled" and module is None:
+            continue
+        fingerprint.native = module
+        started = time.perf_counter()
+        for _, text, _ in items:
+            signer.fingerprint(text)
+        sign_rates[path] = len(items) / (time.perf_counter() - started)
+    fingerprint.native = native   # every line below runs as wirecrawl does
     big = corpus(Path(args.data), args.articles // 2, republished=True)
     ours, hashed, hashed_big, hashed_grown, rebuilt, base, floor500, floor20 = [], [], [], [], [], [], [], []
     for _ in range(args.rounds):
@@ -268,8 +276,11 @@ def main() -> None:
     rounds = -(-len(big) // len(labels))
     largest = max(Counter(v["story"] for v in labels.values()).values()) * rounds
     print(f"{len(items)} pre-cleaned articles (mean {mean_words:.0f} words), one core, median of {args.rounds}:")
-    print(f"  words only (NFKC, case folding, \\w+ runs, as the fingerprint reads them): {words_rate:,.0f} articles/s")
-    print(f"  fingerprint only (the above, word hashes, shingles, MinHash): {sign_rate:,.0f} articles/s")
+    print(f"  words only, in Python (NFKC, case folding, \\w+ runs, as the fingerprint reads them): {words_rate:,.0f} articles/s")
+    print("  fingerprint only (words, their hashes, shingles, MinHash): "
+          + ", ".join(f"{rate:,.0f} articles/s {path}" for path, rate in sign_rates.items())
+          + (f" ({sign_rates['compiled'] / sign_rates['numpy']:.1f}x)" if len(sign_rates) == 2 else "")
+          + ("" if native else "; the compiled fingerprint is not built, every line below signs with numpy"))
     print(f"  wirecrawl dedup stage (fingerprint, query, verify, insert, story update, SQLite writes): "
           f"{len(items) / o:,.0f} articles/s")
     print(f"  the same as the main process of reprocess and crawl runs it (words hashed and signed by the extraction workers, "

@@ -6,6 +6,10 @@ words (each word hashed once, then the combination vectorised); the signature is
 `datasketch.MinHash(num_perm, seed, scheme="affine32").update_batch` gives for those shingle hashes (tests
 hold us to that, permutations included), computed with the permutations built once.
 
+The arithmetic (words of ASCII text, their hashes, shingles, the signature) runs in C when the optional
+extension `_minhash` is built (pip builds it on install), 5x faster over a news corpus; numpy computes the same values
+without it (tests hold the two to identical fingerprints).
+
 The permutations are drawn here with datasketch 2.0's own recipe rather than by importing datasketch:
 its package import pulls in scipy, half a second of CPU in every process that signs (the extraction
 workers and the main process), for two arrays of 128 numbers.
@@ -34,6 +38,13 @@ SEPARATORS = "\u00a0\u2009\u200a\u200b\u2018\u2019\u201c\u201d\u2013\u2014\u2026
 _SEPARATOR_BYTES = tuple(c.encode() for c in SEPARATORS)
 _ASCII_WORDS = bytes(ord(chr(b).lower()) if chr(b).isalnum() or b == 95 else 32 for b in range(128)) + b" " * 128
 _ASCII_LINES = _ASCII_WORDS[:10] + b"\n" + _ASCII_WORDS[11:]   # the same, keeping line breaks
+
+try:
+    from . import _minhash as native
+except ImportError:   # not built (no C compiler where it was installed): the numpy path below
+    native = None
+else:
+    native.set_separators(SEPARATORS)
 
 
 def words(text: str) -> list[str]:
@@ -114,9 +125,23 @@ class Signer:
         self.permutations = permutations(options.num_perm, options.seed)
         self._a, self._b = (p.reshape(-1, 1) for p in self.permutations)   # columns: one row per permutation
         self._empty = np.full(options.num_perm, _MAX32, dtype=np.uint32)
+        self._pa, self._pb = (np.ascontiguousarray(p) for p in self.permutations)
         self._word_hash: dict[str, int] = {}
 
     def fingerprint(self, text: str) -> Fingerprint:
+        if native is not None:   # (the fast path of `words`, blanking included, in C)
+            raw = text.encode("utf-8", "surrogatepass")
+            minhash = np.empty(self.options.num_perm, dtype=np.uint32)
+            shingles = np.empty(len(raw) // 2 + 1, dtype=np.uint32)
+            normalised = bytearray(len(raw))
+            done = native.sign_text(raw, self.options.shingle_size, self._pa, self._pb, minhash, shingles, normalised)
+            if done is None:   # other non-ASCII characters: the words of the definition, found in C
+                folded = unicodedata.normalize("NFKC", text).casefold()
+                shingles = np.empty(len(folded) // 2 + 1, dtype=np.uint32)
+                normalised = bytearray(4 * len(folded))
+                done = native.sign_words(folded, self.options.shingle_size, self._pa, self._pb, minhash, shingles, normalised)
+            text_hash = hashlib.sha1(memoryview(normalised)[:done[1]]).hexdigest()[:16]
+            return Fingerprint(minhash, shingles[:done[0]].copy(), text_hash)
         ws = words(text)
         return self._fingerprint(self._hashes(ws), " ".join(ws))
 
@@ -156,8 +181,15 @@ class Signer:
 
     def _fingerprint(self, word_hashes: np.ndarray, normalised: str) -> Fingerprint:
         """From the text's word hashes and its words joined by spaces."""
+        text_hash = hashlib.sha1(normalised.encode()).hexdigest()[:16]
+        if native is not None:
+            minhash = np.empty(self.options.num_perm, dtype=np.uint32)
+            shingles = np.empty(max(1, len(word_hashes)), dtype=np.uint32)
+            n = native.sign_hashes(np.ascontiguousarray(word_hashes, dtype=np.uint32), self.options.shingle_size,
+                                   self._pa, self._pb, minhash, shingles)
+            return Fingerprint(minhash, shingles[:n], text_hash)
         hv = _unique(shingle_hashes(word_hashes, self.options.shingle_size))
-        return Fingerprint(self.sign(hv), hv, hashlib.sha1(normalised.encode()).hexdigest()[:16])
+        return Fingerprint(self.sign(hv), hv, text_hash)
 
     def sign(self, hv: np.ndarray) -> np.ndarray:
         """The affine32 MinHash of uint32 shingle hashes (datasketch's update_batch, vectorised once)."""

@@ -1,0 +1,330 @@
+/* The fingerprint's arithmetic in C: words, their xxh32 hashes, shingle hashes, sorted unique, and the
+ * affine32 MinHash. The same values as the numpy path of fingerprint.py, which stays as the fallback when
+ * this module is not built (tests hold the two to identical fingerprints).
+ *
+ * The caller passes every output buffer (numpy arrays it allocates) and the buffers' sizes are checked here:
+ * a wrong size raises ValueError, never writes out of bounds. The GIL is held throughout (a call takes a
+ * few microseconds).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define P1 2654435761U
+#define P2 2246822519U
+#define P3 3266489917U
+#define P4 668265263U
+#define P5 374761393U
+#define MULT 0x9E3779B1U   /* fingerprint._MULT */
+
+static inline uint32_t rotl(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
+static inline uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }   /* little-endian hosts */
+
+/* XXH32 with seed 0: what xxhash.xxh32_intdigest gives */
+static uint32_t xxh32(const uint8_t *p, size_t len) {
+    const uint8_t *end = p + len;
+    uint32_t h;
+    if (len >= 16) {
+        uint32_t v1 = P1 + P2, v2 = P2, v3 = 0, v4 = -P1;
+        const uint8_t *lim = end - 16;
+        do {
+            v1 = rotl(v1 + rd32(p) * P2, 13) * P1; p += 4;
+            v2 = rotl(v2 + rd32(p) * P2, 13) * P1; p += 4;
+            v3 = rotl(v3 + rd32(p) * P2, 13) * P1; p += 4;
+            v4 = rotl(v4 + rd32(p) * P2, 13) * P1; p += 4;
+        } while (p <= lim);
+        h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18);
+    } else {
+        h = P5;
+    }
+    h += (uint32_t)len;
+    while (p + 4 <= end) { h += rd32(p) * P3; h = rotl(h, 17) * P4; p += 4; }
+    while (p < end) { h += (*p) * P5; h = rotl(h, 11) * P1; p++; }
+    h ^= h >> 15; h *= P2; h ^= h >> 13; h *= P3; h ^= h >> 16;
+    return h;
+}
+
+/* fingerprint._ASCII_WORDS: a word byte lowercased, or 0 for a separator */
+static uint8_t WORD_BYTE[256];
+
+/* fingerprint.SEPARATORS: the non-ASCII characters read as separators (set_separators) */
+#define MAX_SEPARATORS 64
+static uint32_t SEPARATOR[MAX_SEPARATORS];
+static int n_separators = 0;
+
+/* The code point of the UTF-8 sequence at p (valid UTF-8, as str.encode writes it, lone surrogates
+ * included), and its length in *len; 0xFFFFFFFF for a sequence cut short */
+static uint32_t code_point(const uint8_t *p, Py_ssize_t left, int *len) {
+    uint8_t c = p[0];
+    int n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    if (n > left) return 0xFFFFFFFFU;
+    uint32_t cp = c & (0x7F >> n);
+    for (int i = 1; i < n; i++) cp = (cp << 6) | (p[i] & 0x3F);
+    *len = n;
+    return cp;
+}
+
+static int is_separator(uint32_t cp) {
+    for (int i = 0; i < n_separators; i++)
+        if (SEPARATOR[i] == cp) return 1;
+    return 0;
+}
+
+static void radix_sort(uint32_t *a, uint32_t *tmp, Py_ssize_t n) {
+    for (int shift = 0; shift < 32; shift += 8) {
+        Py_ssize_t count[257] = {0};
+        for (Py_ssize_t i = 0; i < n; i++) count[((a[i] >> shift) & 255) + 1]++;
+        for (int i = 0; i < 256; i++) count[i + 1] += count[i];
+        for (Py_ssize_t i = 0; i < n; i++) tmp[count[(a[i] >> shift) & 255]++] = a[i];
+        memcpy(a, tmp, (size_t)n * 4);
+    }
+}
+
+/* min over shingles of a[p] * fmix32(h) + b[p], for every permutation p: the loop over p vectorises (AVX2
+ * where the CPU has it, chosen at load time) */
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+__attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+static void minhash_into(const uint32_t *restrict shingles, Py_ssize_t n, const uint32_t *restrict a,
+                         const uint32_t *restrict b, Py_ssize_t perms, uint32_t *restrict mins) {
+    for (Py_ssize_t p = 0; p < perms; p++) mins[p] = 0xFFFFFFFFU;
+    for (Py_ssize_t s = 0; s < n; s++) {
+        uint32_t f = shingles[s];
+        f ^= f >> 16; f *= 0x85EBCA6BU; f ^= f >> 13; f *= 0xC2B2AE35U; f ^= f >> 16;
+        for (Py_ssize_t p = 0; p < perms; p++) {
+            uint32_t v = a[p] * f + b[p];
+            mins[p] = v < mins[p] ? v : mins[p];
+        }
+    }
+}
+
+/* The sorted unique shingle hashes of n word hashes (into out, room for max(n, 1)), then their MinHash;
+ * returns how many shingles. `work`: room for n. */
+static Py_ssize_t sign(const uint32_t *wh, Py_ssize_t n, Py_ssize_t k, const uint32_t *a, const uint32_t *b,
+                       Py_ssize_t perms, uint32_t *mins, uint32_t *out, uint32_t *work) {
+    Py_ssize_t m = 0;
+    if (n > 0) {
+        Py_ssize_t kk = k < n ? k : n;
+        m = n - kk + 1;
+        for (Py_ssize_t i = 0; i < m; i++) {
+            uint32_t h = wh[i];
+            for (Py_ssize_t j = 1; j < kk; j++) h = h * MULT + wh[i + j];
+            out[i] = h;
+        }
+        radix_sort(out, work, m);
+        Py_ssize_t u = 1;
+        for (Py_ssize_t i = 1; i < m; i++)
+            if (out[i] != out[u - 1]) out[u++] = out[i];
+        m = u;
+    }
+    minhash_into(out, m, a, b, perms, mins);
+    return m;
+}
+
+typedef struct { Py_buffer view; int held; } Buf;
+
+static void release(Buf *bufs, int n) {
+    for (int i = 0; i < n; i++)
+        if (bufs[i].held) PyBuffer_Release(&bufs[i].view);
+}
+
+/* The uint32 permutations and the minhash output: equal lengths, a multiple of 4 bytes */
+static int check_perms(Buf *a, Buf *b, Buf *mins, Py_ssize_t *perms) {
+    if (a->view.len % 4 || a->view.len != b->view.len || a->view.len != mins->view.len || !a->view.len) {
+        PyErr_SetString(PyExc_ValueError, "permutations a, b and the minhash output must be uint32 arrays of one length");
+        return -1;
+    }
+    *perms = a->view.len / 4;
+    return 0;
+}
+
+static const char SIGN_HASHES_DOC[] =
+    "sign_hashes(word_hashes, k, a, b, minhash_out, shingles_out) -> number of shingles\n\n"
+    "The sorted unique hashes of every run of k word hashes (uint32) into shingles_out (room for\n"
+    "max(len(word_hashes), 1)), and their affine32 MinHash under the permutations (a, b) into minhash_out.";
+
+static PyObject *sign_hashes(PyObject *self, PyObject *args) {
+    Buf buf[5] = {{0}};
+    Py_ssize_t k, perms, n;
+    if (!PyArg_ParseTuple(args, "y*ny*y*w*w*", &buf[0].view, &k, &buf[1].view, &buf[2].view, &buf[3].view, &buf[4].view))
+        return NULL;
+    for (int i = 0; i < 5; i++) buf[i].held = 1;
+    PyObject *result = NULL;
+    if (check_perms(&buf[1], &buf[2], &buf[3], &perms) < 0) goto done;
+    n = buf[0].view.len / 4;
+    if (buf[0].view.len % 4 || k < 1 || buf[4].view.len < 4 * (n > 1 ? n : 1)) {
+        PyErr_SetString(PyExc_ValueError, "word_hashes must be uint32, k at least 1, shingles_out room for max(len(word_hashes), 1)");
+        goto done;
+    }
+    uint32_t *work = PyMem_Malloc(4 * (size_t)(n > 1 ? n : 1));
+    if (!work) { PyErr_NoMemory(); goto done; }
+    Py_ssize_t m = sign(buf[0].view.buf, n, k, buf[1].view.buf, buf[2].view.buf, perms, buf[3].view.buf, buf[4].view.buf, work);
+    PyMem_Free(work);
+    result = PyLong_FromSsize_t(m);
+done:
+    release(buf, 5);
+    return result;
+}
+
+static const char SIGN_TEXT_DOC[] =
+    "sign_text(utf8, k, a, b, minhash_out, shingles_out, normalised_out) -> (number of shingles, length of normalised) or None\n\n"
+    "The words of text that is ASCII but for separators (set_separators): runs of [0-9A-Za-z_], lowercased,\n"
+    "joined by single spaces into normalised_out (room for len(utf8)), hashed with xxh32, and signed as\n"
+    "sign_hashes does into minhash_out and shingles_out (room for len(utf8) // 2 + 1). None, with nothing\n"
+    "signed, when the text holds any other non-ASCII character (it takes the general path).";
+
+static PyObject *sign_text(PyObject *self, PyObject *args) {
+    Buf buf[6] = {{0}};
+    Py_ssize_t k, perms;
+    if (!PyArg_ParseTuple(args, "y*ny*y*w*w*w*", &buf[0].view, &k, &buf[1].view, &buf[2].view, &buf[3].view,
+                          &buf[4].view, &buf[5].view))
+        return NULL;
+    for (int i = 0; i < 6; i++) buf[i].held = 1;
+    PyObject *result = NULL;
+    if (check_perms(&buf[1], &buf[2], &buf[3], &perms) < 0) goto done;
+    const uint8_t *raw = buf[0].view.buf;
+    Py_ssize_t len = buf[0].view.len, room = len / 2 + 1;   /* a word is at least one byte, then a separator */
+    if (k < 1 || buf[4].view.len < 4 * room || buf[5].view.len < len) {
+        PyErr_SetString(PyExc_ValueError, "k must be at least 1, shingles_out room for len(utf8) // 2 + 1, normalised_out for len(utf8)");
+        goto done;
+    }
+    uint32_t *wh = PyMem_Malloc(8 * (size_t)room);
+    if (!wh) { PyErr_NoMemory(); goto done; }
+    uint8_t *norm = buf[5].view.buf;
+    Py_ssize_t n = 0, at = 0, start = 0;
+    int in_word = 0;
+    for (Py_ssize_t i = 0; i <= len; i++) {
+        uint8_t c = 0;
+        if (i < len && raw[i] >= 128) {   /* a separator, or the general path */
+            int seq;
+            if (!is_separator(code_point(raw + i, len - i, &seq))) {
+                PyMem_Free(wh);
+                result = Py_NewRef(Py_None);
+                goto done;
+            }
+            i += seq - 1;
+        } else if (i < len) {
+            c = WORD_BYTE[raw[i]];
+        }
+        if (c) {
+            if (!in_word) {
+                if (at) norm[at++] = ' ';
+                start = at;
+                in_word = 1;
+            }
+            norm[at++] = c;
+        } else if (in_word) {
+            wh[n++] = xxh32(norm + start, (size_t)(at - start));
+            in_word = 0;
+        }
+    }
+    Py_ssize_t m = sign(wh, n, k, buf[1].view.buf, buf[2].view.buf, perms, buf[3].view.buf, buf[4].view.buf, wh + room);
+    PyMem_Free(wh);
+    result = Py_BuildValue("nn", m, at);
+done:
+    release(buf, 6);
+    return result;
+}
+
+static const char SIGN_WORDS_DOC[] =
+    "sign_words(folded, k, a, b, minhash_out, shingles_out, normalised_out) -> (number of shingles, length of normalised)\n\n"
+    "The general path of sign_text, for any text once NFKC-normalised and case-folded (the caller does both):\n"
+    "its words are the runs of word characters (alphanumeric or '_', as re's \\w), joined by single spaces\n"
+    "into normalised_out as UTF-8 (room for 4 * len(folded)), each hashed with xxh32 of its UTF-8, and signed\n"
+    "into minhash_out and shingles_out (room for len(folded) // 2 + 1).";
+
+static PyObject *sign_words(PyObject *self, PyObject *args) {
+    Buf buf[5] = {{0}};
+    PyObject *text;
+    Py_ssize_t k, perms;
+    if (!PyArg_ParseTuple(args, "Uny*y*w*w*w*", &text, &k, &buf[0].view, &buf[1].view, &buf[2].view, &buf[3].view, &buf[4].view))
+        return NULL;
+    for (int i = 0; i < 5; i++) buf[i].held = 1;
+    PyObject *result = NULL;
+    if (check_perms(&buf[0], &buf[1], &buf[2], &perms) < 0) goto done;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text), room = len / 2 + 1;
+    if (k < 1 || buf[3].view.len < 4 * room || buf[4].view.len < 4 * len) {
+        PyErr_SetString(PyExc_ValueError, "k must be at least 1, shingles_out room for len(folded) // 2 + 1, normalised_out for 4 * len(folded)");
+        goto done;
+    }
+    uint32_t *wh = PyMem_Malloc(8 * (size_t)room);
+    if (!wh) { PyErr_NoMemory(); goto done; }
+    uint8_t *norm = buf[4].view.buf;
+    Py_ssize_t n = 0, at = 0, start = 0;
+    int in_word = 0;
+    for (Py_ssize_t i = 0; i <= len; i++) {
+        Py_UCS4 c = i < len ? PyUnicode_READ(kind, data, i) : 0;
+        if (c && (c == '_' || Py_UNICODE_ISALNUM(c))) {
+            if (!in_word) {
+                if (at) norm[at++] = ' ';
+                start = at;
+                in_word = 1;
+            }
+            if (c < 0x80) {
+                norm[at++] = (uint8_t)c;
+            } else if (c < 0x800) {
+                norm[at++] = (uint8_t)(0xC0 | (c >> 6));
+                norm[at++] = (uint8_t)(0x80 | (c & 0x3F));
+            } else if (c < 0x10000) {
+                norm[at++] = (uint8_t)(0xE0 | (c >> 12));
+                norm[at++] = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
+                norm[at++] = (uint8_t)(0x80 | (c & 0x3F));
+            } else {
+                norm[at++] = (uint8_t)(0xF0 | (c >> 18));
+                norm[at++] = (uint8_t)(0x80 | ((c >> 12) & 0x3F));
+                norm[at++] = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
+                norm[at++] = (uint8_t)(0x80 | (c & 0x3F));
+            }
+        } else if (in_word) {
+            wh[n++] = xxh32(norm + start, (size_t)(at - start));
+            in_word = 0;
+        }
+    }
+    Py_ssize_t m = sign(wh, n, k, buf[0].view.buf, buf[1].view.buf, perms, buf[2].view.buf, buf[3].view.buf, wh + room);
+    PyMem_Free(wh);
+    result = Py_BuildValue("nn", m, at);
+done:
+    release(buf, 5);
+    return result;
+}
+
+static PyObject *set_separators(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg) || PyUnicode_GET_LENGTH(arg) > MAX_SEPARATORS) {
+        PyErr_Format(PyExc_ValueError, "set_separators takes a str of at most %d characters", MAX_SEPARATORS);
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (PyUnicode_READ(kind, data, i) < 128) {
+            PyErr_SetString(PyExc_ValueError, "the separators are non-ASCII characters");
+            return NULL;
+        }
+    }
+    for (Py_ssize_t i = 0; i < n; i++) SEPARATOR[i] = PyUnicode_READ(kind, data, i);
+    n_separators = (int)n;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"set_separators", set_separators, METH_O, "set_separators(chars): the non-ASCII characters sign_text reads as separators"},
+    {"sign_hashes", sign_hashes, METH_VARARGS, SIGN_HASHES_DOC},
+    {"sign_text", sign_text, METH_VARARGS, SIGN_TEXT_DOC},
+    {"sign_words", sign_words, METH_VARARGS, SIGN_WORDS_DOC},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_minhash", "The fingerprint's arithmetic in C.", -1, methods};
+
+PyMODINIT_FUNC PyInit__minhash(void) {
+    for (int c = 0; c < 256; c++)
+        WORD_BYTE[c] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '_' ? (uint8_t)c
+                       : (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : 0;
+    return PyModule_Create(&module);
+}
