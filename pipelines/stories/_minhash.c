@@ -71,29 +71,68 @@ static int is_separator(uint32_t cp) {
     return 0;
 }
 
+/* Sorts n values (LSD radix, the four byte histograms counted in one read; a byte all values share is
+ * skipped); tmp has room for n */
 static void radix_sort(uint32_t *a, uint32_t *tmp, Py_ssize_t n) {
-    for (int shift = 0; shift < 32; shift += 8) {
-        Py_ssize_t count[257] = {0};
-        for (Py_ssize_t i = 0; i < n; i++) count[((a[i] >> shift) & 255) + 1]++;
-        for (int i = 0; i < 256; i++) count[i + 1] += count[i];
-        for (Py_ssize_t i = 0; i < n; i++) tmp[count[(a[i] >> shift) & 255]++] = a[i];
-        memcpy(a, tmp, (size_t)n * 4);
+    Py_ssize_t count[4][256] = {{0}};
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint32_t v = a[i];
+        count[0][v & 255]++; count[1][(v >> 8) & 255]++; count[2][(v >> 16) & 255]++; count[3][v >> 24]++;
     }
+    uint32_t *src = a, *dst = tmp;
+    for (int pass = 0; pass < 4; pass++) {
+        Py_ssize_t *c = count[pass], sum = 0;
+        int shift = 8 * pass;
+        if (c[(src[0] >> shift) & 255] == n) continue;
+        for (int i = 0; i < 256; i++) { Py_ssize_t t = c[i]; c[i] = sum; sum += t; }
+        for (Py_ssize_t i = 0; i < n; i++) dst[c[(src[i] >> shift) & 255]++] = src[i];
+        uint32_t *t = src; src = dst; dst = t;
+    }
+    if (src != a) memcpy(a, src, (size_t)n * 4);
 }
 
-/* min over shingles of a[p] * fmix32(h) + b[p], for every permutation p: the loop over p vectorises (AVX2
- * where the CPU has it, chosen at load time) */
+static inline uint32_t fmix32(uint32_t f) {
+    f ^= f >> 16; f *= 0x85EBCA6BU; f ^= f >> 13; f *= 0xC2B2AE35U; f ^= f >> 16;
+    return f;
+}
+
+/* min over shingles of a[p] * fmix32(h) + b[p], for every permutation p: the loop over p vectorises (AVX-512
+ * or AVX2 where the CPU has them, chosen at load time), and with the usual 128 permutations the minimums
+ * stay in registers */
 #if defined(__x86_64__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
-__attribute__((target_clones("avx2", "default")))
+#define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #endif
 #endif
+#ifndef VECTOR_CLONES
+#define VECTOR_CLONES
+#endif
+
+VECTOR_CLONES
+static void minhash_128(const uint32_t *restrict shingles, Py_ssize_t n, const uint32_t *restrict a,
+                        const uint32_t *restrict b, uint32_t *restrict mins) {
+    uint32_t m[128];
+    for (int p = 0; p < 128; p++) m[p] = 0xFFFFFFFFU;
+    for (Py_ssize_t s = 0; s < n; s++) {
+        uint32_t f = fmix32(shingles[s]);
+        for (int p = 0; p < 128; p++) {
+            uint32_t v = a[p] * f + b[p];
+            m[p] = v < m[p] ? v : m[p];
+        }
+    }
+    memcpy(mins, m, sizeof m);
+}
+
+VECTOR_CLONES
 static void minhash_into(const uint32_t *restrict shingles, Py_ssize_t n, const uint32_t *restrict a,
                          const uint32_t *restrict b, Py_ssize_t perms, uint32_t *restrict mins) {
+    if (perms == 128) {
+        minhash_128(shingles, n, a, b, mins);
+        return;
+    }
     for (Py_ssize_t p = 0; p < perms; p++) mins[p] = 0xFFFFFFFFU;
     for (Py_ssize_t s = 0; s < n; s++) {
-        uint32_t f = shingles[s];
-        f ^= f >> 16; f *= 0x85EBCA6BU; f ^= f >> 13; f *= 0xC2B2AE35U; f ^= f >> 16;
+        uint32_t f = fmix32(shingles[s]);
         for (Py_ssize_t p = 0; p < perms; p++) {
             uint32_t v = a[p] * f + b[p];
             mins[p] = v < mins[p] ? v : mins[p];
