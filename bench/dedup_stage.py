@@ -30,7 +30,7 @@ from datasketch import MinHash, MinHashLSH  # noqa: E402
 from pipelines.model import Article, RawRef  # noqa: E402
 from pipelines.options import DedupOptions  # noqa: E402
 from pipelines.store import open_store  # noqa: E402
-from pipelines.stories import Stories, fingerprint  # noqa: E402
+from pipelines.stories import Stories, bands, fingerprint  # noqa: E402
 from pipelines.stories.fingerprint import Signer, words  # noqa: E402
 
 native = fingerprint.native
@@ -281,6 +281,8 @@ def main() -> None:
           + ", ".join(f"{rate:,.0f} articles/s {path}" for path, rate in sign_rates.items())
           + (f" ({sign_rates['compiled'] / sign_rates['numpy']:.1f}x)" if len(sign_rates) == 2 else "")
           + ("" if native else "; the compiled fingerprint is not built, every line below signs with numpy"))
+    if bands.native is None:
+        print("  (the compiled band search is not built: every line below searches the band index with numpy)")
     print(f"  wirecrawl dedup stage (fingerprint, query, verify, insert, story update, SQLite writes): "
           f"{len(items) / o:,.0f} articles/s")
     print(f"  the same as the main process of reprocess and crawl runs it (words hashed and signed by the extraction workers, "

@@ -17,6 +17,19 @@ SEED_TEXT = ROOT / "seeds" / "000_10c23d053f17356e.txt"
 SEED_PAGES = ROOT / "seeds" / "pages"
 
 
+@pytest.fixture(params=["compiled", "numpy"])
+def band_search(request, monkeypatch):
+    """Runs a test with the band index's compiled searches (pipelines/stories/_bands.c), then with the numpy
+    ones they stand in for, which serve when the extension is not built."""
+    from pipelines.stories import bands, index
+    if request.param == "compiled":
+        assert bands.native is not None, "pipelines/stories/_bands.c was not compiled: `pip install -e .` with a C compiler"
+    else:
+        monkeypatch.setattr(bands, "native", None)
+        monkeypatch.setattr(index, "native", None)
+    return request.param
+
+
 class Wirecrawl:
     """The command line, as a user runs it from the project root, against a store in tmp_path."""
 

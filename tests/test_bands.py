@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from datasketch import MinHashLSH
 
 from pipelines.stories import bands
@@ -30,7 +31,7 @@ def _signatures(n: int, seed: int = 0) -> np.ndarray:
     return sigs
 
 
-def test_candidates_are_minhashlshs_through_flushes_and_merges(monkeypatch, tmp_path):
+def test_candidates_are_minhashlshs_through_flushes_and_merges(monkeypatch, tmp_path, band_search):
     monkeypatch.setattr(bands, "_FLUSH_ENTRIES", 64 * 25)   # a run every 25 signatures: many runs, many merges
     sigs = _signatures(600)
     lsh = MinHashLSH(num_perm=128, params=(64, 2))
@@ -61,7 +62,7 @@ def test_a_missing_or_broken_save_is_ignored(tmp_path):
     assert BandIndex.load(tmp_path / "b", 64, 2) is None
 
 
-def test_adding_many_at_once_is_the_same_as_one_by_one():
+def test_adding_many_at_once_is_the_same_as_one_by_one(band_search):
     sigs = _signatures(300, seed=2)
     one, many = BandIndex(64, 2), BandIndex(64, 2)
     for i, s in enumerate(sigs):
@@ -71,7 +72,7 @@ def test_adding_many_at_once_is_the_same_as_one_by_one():
     assert [one.query(p) for p in sigs[::5]] == [many.query(p) for p in sigs[::5]]
 
 
-def test_the_recheck_of_stored_signatures_keeps_exactly_minhashlshs_candidates():
+def test_the_recheck_of_stored_signatures_keeps_exactly_minhashlshs_candidates(band_search):
     """band_candidates (which drops stale index entries) agrees with MinHashLSH for 1, 2 and 3 rows a band,
     and with fewer bands x rows than permutations."""
     from pipelines.options import DedupOptions
@@ -86,3 +87,51 @@ def test_the_recheck_of_stored_signatures_keeps_exactly_minhashlshs_candidates()
         expected = [sorted(lsh.query(Signature(p))) for p in sigs[::9]]
         assert [sorted(band_candidates(p, sigs, options).tolist()) for p in sigs[::9]] == expected, (b, r)
         assert sum(len(e) > 1 for e in expected) > 5     # near copies are found, not only the probe itself
+
+
+def test_a_run_with_a_wide_directory_answers_as_with_a_narrow_one(band_search):
+    """A run of 2**31 entries or more has an int64 bucket directory; the search reads either width."""
+    sigs = _signatures(400, seed=5)
+    index = BandIndex(64, 2)
+    index.add_many(np.arange(400), sigs)
+    narrow = [index.query(p) for p in sigs[::11]]
+    run = index.runs[0]
+    assert run.directory.dtype == np.int32
+    run.directory = run.directory.astype(np.int64)
+    assert [index.query(p) for p in sigs[::11]] == narrow
+    assert sum(len(c) > 1 for c in narrow) > 5
+
+
+def test_the_compiled_searches_give_each_pair_once_and_refuse_what_they_cannot_read():
+    native = bands.native
+    sigs = _signatures(50)
+    index = BandIndex(64, 2)
+    index.add_many(np.arange(50), sigs)
+    run = index.runs[0]
+    good = (run.keys, run.ids, run.directory, int(run.shift))
+    # each signature matches itself in all 64 bands and its near copies in many: one code a pair
+    every = bands.band_keys(sigs, 64, 2)
+    for codes, least in ((native.lookup(every, 64, [good, good]), 60), (native.earlier(every, 64, bytes([1]) * 50), 20)):
+        codes = np.frombuffer(codes, np.int64)
+        assert len(codes) > least and len(np.unique(codes)) == len(codes)
+    keys = every[:3]
+    for runs in ([(run.keys, run.ids[:-1], run.directory, int(run.shift))],       # ids and keys of two lengths
+                 [(run.keys, run.ids, run.directory[:-1], int(run.shift))],       # directory of the wrong size
+                 [(run.keys, run.ids, run.directory, int(run.shift) - 1)],        # shift not the directory's
+                 [(run.keys, run.ids, run.directory, 0)]):
+        with pytest.raises(ValueError):
+            native.lookup(keys, 64, runs)
+    broken = run.directory.copy()
+    broken[1:] = len(run.keys) + 5                                               # offsets past the run's end
+    with pytest.raises(ValueError):
+        native.lookup(keys, 64, [(run.keys, run.ids, broken, int(run.shift))])
+    with pytest.raises(ValueError):
+        native.lookup(keys.reshape(-1)[:-1], 64, [good])                         # not k x bands keys
+    with pytest.raises(TypeError):
+        native.lookup(keys, 64, [good[:3]])
+    with pytest.raises(ValueError):
+        native.earlier(keys, 64, bytes(2))                                       # flags for 2 of 3 signatures
+    with pytest.raises(ValueError):
+        native.share_band(sigs[0], sigs[:4], 65, 2)                              # more bands x rows than values
+    with pytest.raises(ValueError):
+        native.share_band(sigs[0], np.ascontiguousarray(sigs[:4, :100]), 64, 2)  # rows of another length

@@ -31,7 +31,7 @@ def _entries(n: int, rng) -> list[tuple[str, str, np.ndarray]]:
             for i, (h, s) in enumerate(zip(hours, sigs))]
 
 
-def test_a_batch_at_once_finds_what_one_query_after_each_add_finds(tmp_path):
+def test_a_batch_at_once_finds_what_one_query_after_each_add_finds(tmp_path, band_search):
     options = DedupOptions()
     window = timedelta(days=options.window_days)
     store = open_store(f"sqlite:///{tmp_path / 's.sqlite'}")

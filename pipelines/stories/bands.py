@@ -7,6 +7,9 @@ Why not MinHashLSH itself: with the 64 bands that containment needs, its dict st
 is 12 bytes (a uint64 key, a uint32 id), a query reads a few small windows of sorted keys, and the sorted
 runs are saved beside the store and read back whole on reopen.
 
+The searches run in C (`_bands.c`: a batch's needles in every run at once, each (signature, id) pair
+given once) when that extension is built, else in numpy, with the same answers (tests run both).
+
 Entries are (band key, signature id). Signatures added one at a time sit in a dict until they are flushed
 into a sorted run; a batch becomes a run at once. Runs are merged log-structured. Ids are never reused (the
 store's AUTOINCREMENT), so entries of a replaced signature are simply stale: callers re-check candidates
@@ -20,6 +23,11 @@ from itertools import chain
 from pathlib import Path
 
 import numpy as np
+
+try:
+    from . import _bands as native   # the run search in C (pip builds it on install)
+except ImportError:   # not built: the numpy search below, with the same answers
+    native = None
 
 _FLUSH_ENTRIES = 200_000   # delta entries before they become a sorted run
 _MAX_RUNS = 6              # more runs than this: merge the smaller ones
@@ -114,7 +122,10 @@ class BandIndex:
             keys = band_keys(minhashes, self.bands, self.rows)
         # the recent entries: the lists of the keys that have one, gathered without a Python-level loop
         found = [set(chain.from_iterable(filter(None, map(self._delta.get, row)))) for row in keys.tolist()]
-        if self.runs and len(keys):
+        if self.runs and len(keys) and native is not None:
+            runs = [(run.keys, run.ids, run.directory, int(run.shift)) for run in self.runs]
+            _group(np.frombuffer(native.lookup(np.ascontiguousarray(keys, dtype=np.uint64), self.bands, runs), np.int64), found)
+        elif self.runs and len(keys):
             flat = keys.reshape(-1)
             order = np.argsort(flat)   # sorted needles search faster
             needles = flat[order]
@@ -122,14 +133,7 @@ class BandIndex:
             for run in self.runs:
                 which, ids = run.lookup(needles)
                 pairs.append((order[which] // self.bands) << 32 | ids.astype(np.int64))
-            # each pair once (a near copy matches in many bands), grouped by signature
-            pairs = np.unique(np.concatenate(pairs))
-            if not len(pairs):
-                return found
-            owner = pairs >> 32
-            starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
-            for o, chunk in zip(owner[starts].tolist(), np.split(pairs & 0xFFFFFFFF, starts[1:])):
-                found[o].update(chunk.tolist())
+            _group(np.unique(np.concatenate(pairs)), found)   # each pair once: a near copy matches in many bands
         return found
 
     # -- runs -----------------------------------------------------------------------------------
@@ -194,6 +198,16 @@ class BandIndex:
         except (OSError, ValueError, KeyError):
             return None
         return index, manifest
+
+
+def _group(pairs: np.ndarray, found: list[set[int]]) -> None:
+    """Add each of the distinct (signature << 32 | id) pairs, grouped by signature, to its signature's set."""
+    if not len(pairs):
+        return
+    owner = pairs >> 32
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    for o, chunk in zip(owner[starts].tolist(), np.split(pairs & 0xFFFFFFFF, starts[1:])):
+        found[o].update(chunk.tolist())
 
 
 class _Loaded(np.ndarray):

@@ -23,7 +23,7 @@ from typing import Iterator
 import numpy as np
 
 from ..options import DedupOptions
-from .bands import BandIndex, band_keys
+from .bands import BandIndex, band_keys, native
 
 _COMPACT_EVERY = timedelta(days=1)   # evict old entries (rewrite the runs) at most this often
 
@@ -167,6 +167,13 @@ def _earlier(keys: np.ndarray, sig_ids: list[int | None]) -> list[set[int]]:
     found: list[set[int]] = [set() for _ in sig_ids]
     if all(sig_id is None for sig_id in sig_ids):
         return found
+    if native is not None:
+        flags = bytes(sig_id is not None for sig_id in sig_ids)
+        codes = np.frombuffer(native.earlier(np.ascontiguousarray(keys, dtype=np.uint64), keys.shape[1], flags), np.int64)
+        for code in codes.tolist():
+            later, first = divmod(code, k)
+            found[later].add(sig_ids[first])
+        return found
     flat = keys.reshape(-1)
     pos = np.repeat(np.arange(k), keys.shape[1])
     order = np.argsort(flat, kind="stable")   # equal keys side by side, each run in batch order
@@ -192,6 +199,9 @@ def band_candidates(minhash: np.ndarray, others: np.ndarray, options: DedupOptio
     if not len(others):
         return np.zeros(0, dtype=np.int64)
     b, r = options.lsh_bands, options.lsh_rows
+    if native is not None:
+        mine = np.ascontiguousarray(minhash, dtype=np.uint32)
+        return np.frombuffer(native.share_band(mine, np.ascontiguousarray(others, dtype=np.uint32), b, r), np.int64)
     # each band's r uint32 values viewed as one item, so a band matches in one comparison (7x faster than
     # comparing values, then reducing over each band)
     band = {1: np.uint32, 2: np.uint64}.get(r, np.dtype(f"V{4 * r}"))
