@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 try:
-    from . import _bands as native   # the run search in C (pip builds it on install)
+    from . import _bands as native  # the run search in C (pip builds it on install)
 except ImportError:   # not built: the numpy search below, with the same answers
     native = None
 
