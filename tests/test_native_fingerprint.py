@@ -17,11 +17,11 @@ from pipelines.stories.fingerprint import SEPARATORS, Signer
 native = fingerprint.native
 
 # ASCII, the separators the fast path blanks, and characters that send a text down the general path:
-# accents composed and combining, compatibility forms NFKC rewrites (ligature, full width, superscript,
-# math bold outside the BMP), letters whose case folding is not lowercasing (ß, ς, İ), other scripts, a
-# non-BMP letter with a case (Deseret), lone surrogates, and non-word symbols
+# digits of other scripts, accents composed and combining, compatibility forms NFKC rewrites (ligature,
+# full width, superscript, math bold outside the BMP), letters whose case folding is not lowercasing (ß, ς,
+# İ), other scripts, a non-BMP letter with a case (Deseret), lone surrogates, and non-word symbols
 _ASCII = "Ab Zz09_ .,;:'\"!?-()[]/\\@#$%&*+=<>|~`^{}\t\r\n"
-_OTHERS = "éÉüÜßẞ\u0301\u0308ｆＡ１ﬁ½²ı İσςΣжЖ中\u00ad\ufeff€™…\ud800\udfff\U0001d400\U00010400\U0001f600"
+_OTHERS = "٣४éÉüÜßẞ\u0301\u0308ｆＡ１ﬁ½²ı İσςΣжЖ中\u00ad\ufeff€™…\ud800\udfff\U0001d400\U00010400\U0001f600"
 
 
 def _texts(rng: random.Random) -> list[str]:
@@ -102,6 +102,8 @@ def test_the_compiled_fingerprint_refuses_buffers_of_the_wrong_size():
         with pytest.raises(ValueError):
             native.sign_text(text, 5, a, b, mins, shingles, normalised)
     with pytest.raises(ValueError):
-        native.sign_words("some words", 5, a, b, mins, room, bytearray(39))
+        native.sign_str("some words", 5, a, b, mins[:100])
+    with pytest.raises(TypeError):
+        native.sign_str(b"some words", 5, a, b, mins)
     with pytest.raises(ValueError):
         native.set_separators("ab")

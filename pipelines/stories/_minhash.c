@@ -268,67 +268,134 @@ done:
     return result;
 }
 
-static const char SIGN_WORDS_DOC[] =
-    "sign_words(folded, k, a, b, minhash_out, shingles_out, normalised_out) -> (number of shingles, length of normalised)\n\n"
-    "The general path of sign_text, for any text once NFKC-normalised and case-folded (the caller does both):\n"
-    "its words are the runs of word characters (alphanumeric or '_', as re's \\w), joined by single spaces\n"
-    "into normalised_out as UTF-8 (room for 4 * len(folded)), each hashed with xxh32 of its UTF-8, and signed\n"
-    "into minhash_out and shingles_out (room for len(folded) // 2 + 1).";
+/* What case folding makes of each non-ASCII character met so far (str.casefold, asked once a character:
+ * full case folding maps each character on its own, to at most three), and which of those are word
+ * characters (alphanumeric or '_', as re's \w) */
+typedef struct { uint32_t cp; uint8_t n; uint8_t word[3]; uint32_t folded[3]; } Fold;
+static Fold *folds = NULL;
+static Py_ssize_t fold_slots = 0, fold_count = 0;
 
-static PyObject *sign_words(PyObject *self, PyObject *args) {
-    Buf buf[5] = {{0}};
+static inline Py_ssize_t fold_slot(Fold *table, Py_ssize_t slots, uint32_t cp) {
+    Py_ssize_t at = (Py_ssize_t)((cp * 0x9E3779B1U) >> 8) & (slots - 1);
+    while (table[at].n && table[at].cp != cp) at = (at + 1) & (slots - 1);
+    return at;
+}
+
+static const Fold *fold_of(uint32_t cp) {
+    if (2 * (fold_count + 1) > fold_slots) {
+        Py_ssize_t slots = fold_slots ? 2 * fold_slots : 4096;
+        Fold *table = PyMem_Calloc((size_t)slots, sizeof *table);
+        if (!table) { PyErr_NoMemory(); return NULL; }
+        for (Py_ssize_t i = 0; i < fold_slots; i++)
+            if (folds[i].n) table[fold_slot(table, slots, folds[i].cp)] = folds[i];
+        PyMem_Free(folds);
+        folds = table;
+        fold_slots = slots;
+    }
+    Fold *f = &folds[fold_slot(folds, fold_slots, cp)];
+    if (f->n) return f;
+    PyObject *ch = PyUnicode_FromOrdinal((int)cp);
+    PyObject *folded = ch ? PyObject_CallMethod(ch, "casefold", NULL) : NULL;
+    Py_XDECREF(ch);
+    if (!folded) return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(folded);
+    if (n < 1 || n > 3) {
+        PyErr_Format(PyExc_SystemError, "casefold of U+%04X gave %zd characters", cp, n);
+        Py_DECREF(folded);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ_CHAR(folded, i);
+        f->folded[i] = c;
+        f->word[i] = c == '_' || Py_UNICODE_ISALNUM(c);
+    }
+    Py_DECREF(folded);
+    f->cp = cp;
+    f->n = (uint8_t)n;
+    fold_count++;
+    return f;
+}
+
+static inline Py_ssize_t put_utf8(uint8_t *out, uint32_t c) {
+    if (c < 0x80) { out[0] = (uint8_t)c; return 1; }
+    if (c < 0x800) { out[0] = (uint8_t)(0xC0 | (c >> 6)); out[1] = (uint8_t)(0x80 | (c & 0x3F)); return 2; }
+    if (c < 0x10000) {
+        out[0] = (uint8_t)(0xE0 | (c >> 12)); out[1] = (uint8_t)(0x80 | ((c >> 6) & 0x3F)); out[2] = (uint8_t)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    out[0] = (uint8_t)(0xF0 | (c >> 18)); out[1] = (uint8_t)(0x80 | ((c >> 12) & 0x3F));
+    out[2] = (uint8_t)(0x80 | ((c >> 6) & 0x3F)); out[3] = (uint8_t)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+static const char SIGN_STR_DOC[] =
+    "sign_str(nfkc, k, a, b, minhash_out) -> (shingles, normalised)\n\n"
+    "The general path of sign_text, for any text once NFKC-normalised (the caller normalises): case folded\n"
+    "(as str.casefold), its words are the runs of word characters (alphanumeric or '_', as re's \\w), each\n"
+    "hashed with xxh32 of its UTF-8 and signed into minhash_out; returns the sorted unique shingle hashes\n"
+    "(uint32 bytes) and the words joined by single spaces (UTF-8 bytes).";
+
+static PyObject *sign_str(PyObject *self, PyObject *args) {
+    Buf buf[3] = {{0}};
     PyObject *text;
     Py_ssize_t k, perms;
-    if (!PyArg_ParseTuple(args, "Uny*y*w*w*w*", &text, &k, &buf[0].view, &buf[1].view, &buf[2].view, &buf[3].view, &buf[4].view))
-        return NULL;
-    for (int i = 0; i < 5; i++) buf[i].held = 1;
+    if (!PyArg_ParseTuple(args, "Uny*y*w*", &text, &k, &buf[0].view, &buf[1].view, &buf[2].view)) return NULL;
+    for (int i = 0; i < 3; i++) buf[i].held = 1;
     PyObject *result = NULL;
+    uint32_t *wh = NULL;
+    uint8_t *norm = NULL;
     if (check_perms(&buf[0], &buf[1], &buf[2], &perms) < 0) goto done;
+    if (k < 1) { PyErr_SetString(PyExc_ValueError, "k must be at least 1"); goto done; }
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
-    Py_ssize_t len = PyUnicode_GET_LENGTH(text), room = len / 2 + 1;
-    if (k < 1 || buf[3].view.len < 4 * room || buf[4].view.len < 4 * len) {
-        PyErr_SetString(PyExc_ValueError, "k must be at least 1, shingles_out room for len(folded) // 2 + 1, normalised_out for 4 * len(folded)");
-        goto done;
-    }
-    uint32_t *wh = PyMem_Malloc(8 * (size_t)room);
-    if (!wh) { PyErr_NoMemory(); goto done; }
-    uint8_t *norm = buf[4].view.buf;
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    Py_ssize_t room = 3 * len / 2 + 1;   /* words: each of at most 3 folded characters, then a separator */
+    wh = PyMem_Malloc(8 * (size_t)room);
+    norm = PyMem_Malloc(12 * (size_t)len + 1);   /* at most 3 folded characters of 4 bytes each */
+    if (!wh || !norm) { PyErr_NoMemory(); goto done; }
     Py_ssize_t n = 0, at = 0, start = 0;
     int in_word = 0;
     for (Py_ssize_t i = 0; i <= len; i++) {
+        uint32_t one[1];
+        uint8_t one_word[1];
+        const uint32_t *cps = one;
+        const uint8_t *words = one_word;
+        int count = 1;
         Py_UCS4 c = i < len ? PyUnicode_READ(kind, data, i) : 0;
-        if (c && (c == '_' || Py_UNICODE_ISALNUM(c))) {
-            if (!in_word) {
-                if (at) norm[at++] = ' ';
-                start = at;
-                in_word = 1;
+        if (c < 128) {   /* (the end of the text reads as a separator) */
+            one[0] = WORD_BYTE[c];
+            one_word[0] = one[0] != 0;
+        } else {
+            const Fold *f = fold_of(c);
+            if (!f) goto done;
+            cps = f->folded;
+            words = f->word;
+            count = f->n;
+        }
+        for (int j = 0; j < count; j++) {
+            if (words[j]) {
+                if (!in_word) {
+                    if (at) norm[at++] = ' ';
+                    start = at;
+                    in_word = 1;
+                }
+                at += put_utf8(norm + at, cps[j]);
+            } else if (in_word) {
+                wh[n++] = xxh32(norm + start, (size_t)(at - start));
+                in_word = 0;
             }
-            if (c < 0x80) {
-                norm[at++] = (uint8_t)c;
-            } else if (c < 0x800) {
-                norm[at++] = (uint8_t)(0xC0 | (c >> 6));
-                norm[at++] = (uint8_t)(0x80 | (c & 0x3F));
-            } else if (c < 0x10000) {
-                norm[at++] = (uint8_t)(0xE0 | (c >> 12));
-                norm[at++] = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
-                norm[at++] = (uint8_t)(0x80 | (c & 0x3F));
-            } else {
-                norm[at++] = (uint8_t)(0xF0 | (c >> 18));
-                norm[at++] = (uint8_t)(0x80 | ((c >> 12) & 0x3F));
-                norm[at++] = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
-                norm[at++] = (uint8_t)(0x80 | (c & 0x3F));
-            }
-        } else if (in_word) {
-            wh[n++] = xxh32(norm + start, (size_t)(at - start));
-            in_word = 0;
         }
     }
-    Py_ssize_t m = sign(wh, n, k, buf[0].view.buf, buf[1].view.buf, perms, buf[2].view.buf, buf[3].view.buf, wh + room);
-    PyMem_Free(wh);
-    result = Py_BuildValue("nn", m, at);
+    PyObject *shingles = PyBytes_FromStringAndSize(NULL, 4 * (n > 1 ? n : 1));
+    if (!shingles) goto done;
+    Py_ssize_t m = sign(wh, n, k, buf[0].view.buf, buf[1].view.buf, perms, buf[2].view.buf,
+                        (uint32_t *)PyBytes_AS_STRING(shingles), wh + room);
+    if (_PyBytes_Resize(&shingles, 4 * m) < 0) goto done;
+    result = Py_BuildValue("Ny#", shingles, (const char *)norm, at);
 done:
-    release(buf, 5);
+    PyMem_Free(wh);
+    PyMem_Free(norm);
+    release(buf, 3);
     return result;
 }
 
@@ -355,7 +422,7 @@ static PyMethodDef methods[] = {
     {"set_separators", set_separators, METH_O, "set_separators(chars): the non-ASCII characters sign_text reads as separators"},
     {"sign_hashes", sign_hashes, METH_VARARGS, SIGN_HASHES_DOC},
     {"sign_text", sign_text, METH_VARARGS, SIGN_TEXT_DOC},
-    {"sign_words", sign_words, METH_VARARGS, SIGN_WORDS_DOC},
+    {"sign_str", sign_str, METH_VARARGS, SIGN_STR_DOC},
     {NULL, NULL, 0, NULL},
 };
 

@@ -7,7 +7,7 @@ words (each word hashed once, then the combination vectorised); the signature is
 hold us to that, permutations included), computed with the permutations built once.
 
 The arithmetic (words of ASCII text, their hashes, shingles, the signature) runs in C when the optional
-extension `_minhash` is built (pip builds it on install), 5x faster over a news corpus; numpy computes the same values
+extension `_minhash` is built (pip builds it on install), 7x faster over a news corpus; numpy computes the same values
 without it (tests hold the two to identical fingerprints).
 
 The permutations are drawn here with datasketch 2.0's own recipe rather than by importing datasketch:
@@ -135,13 +135,13 @@ class Signer:
             shingles = np.empty(len(raw) // 2 + 1, dtype=np.uint32)
             normalised = bytearray(len(raw))
             done = native.sign_text(raw, self.options.shingle_size, self._pa, self._pb, minhash, shingles, normalised)
-            if done is None:   # other non-ASCII characters: the words of the definition, found in C
-                folded = unicodedata.normalize("NFKC", text).casefold()
-                shingles = np.empty(len(folded) // 2 + 1, dtype=np.uint32)
-                normalised = bytearray(4 * len(folded))
-                done = native.sign_words(folded, self.options.shingle_size, self._pa, self._pb, minhash, shingles, normalised)
-            text_hash = hashlib.sha1(memoryview(normalised)[:done[1]]).hexdigest()[:16]
-            return Fingerprint(minhash, shingles[:done[0]].copy(), text_hash)
+            if done is not None:
+                text_hash = hashlib.sha1(memoryview(normalised)[:done[1]]).hexdigest()[:16]
+                return Fingerprint(minhash, shingles[:done[0]].copy(), text_hash)
+            # other non-ASCII characters: the words of the definition, found in C once Python has normalised
+            shingles, normalised = native.sign_str(unicodedata.normalize("NFKC", text), self.options.shingle_size,
+                                                   self._pa, self._pb, minhash)
+            return Fingerprint(minhash, np.frombuffer(shingles, dtype=np.uint32), hashlib.sha1(normalised).hexdigest()[:16])
         ws = words(text)
         return self._fingerprint(self._hashes(ws), " ".join(ws))
 
