@@ -1,7 +1,7 @@
 """The compiled fingerprint (pipelines/stories/_minhash.c) against the numpy path it replaces: the same
 minhash, shingles and text hash for every text, by either of its two ways through the text (ASCII with
 typographic separators, or anything after NFKC and case folding), and for any selection of an article's
-lines; and its checks on what it is handed."""
+lines; the same overlaps when a pair is verified; and its checks on what it is handed."""
 from __future__ import annotations
 
 import random
@@ -11,7 +11,7 @@ import pytest
 from stories_fixtures import story
 
 from pipelines.options import DedupOptions
-from pipelines.stories import fingerprint
+from pipelines.stories import fingerprint, verify
 from pipelines.stories.fingerprint import SEPARATORS, Signer
 
 native = fingerprint.native
@@ -82,6 +82,27 @@ def test_compiled_and_numpy_fingerprints_of_selected_lines_are_identical(numpy_p
             assert _same(compiled, signer.fingerprint("\n".join(chosen)))
 
 
+def test_compiled_and_numpy_comparisons_of_a_pair_are_identical(monkeypatch):
+    signer = Signer(DedupOptions())
+    rng = random.Random(8)
+    texts = [t for t in _texts(rng) if t.strip()][:120]
+    prints = [signer.fingerprint(t) for t in texts]
+    pairs = [(a, b) for a in prints[:40] for b in prints[::3]]
+    pairs += [(a, signer.fingerprint(t + " and a local paragraph of words")) for a, t in zip(prints, texts)]
+
+    def overlaps():
+        single = [verify.estimate(a.minhash, a.size, b.minhash, b.size) for a, b in pairs]
+        many = verify.estimate_many(prints[0].minhash, prints[0].size, np.array([b.minhash for _, b in pairs]),
+                                    np.array([b.size for _, b in pairs]))
+        counted = [verify.exact(a.shingles, b.shingles) for a, b in pairs]
+        return single, (many.jaccard.tolist(), many.containment.tolist(), many.shared.tolist()), counted
+
+    compiled = overlaps()
+    monkeypatch.setattr(verify, "native", None)
+    assert overlaps() == compiled
+    assert len({o.jaccard for o in compiled[2]}) > 20   # (pairs from unrelated to near copies)
+
+
 def test_the_compiled_fingerprint_refuses_buffers_of_the_wrong_size():
     signer = Signer(DedupOptions())
     a, b = signer._pa, signer._pb
@@ -107,3 +128,7 @@ def test_the_compiled_fingerprint_refuses_buffers_of_the_wrong_size():
         native.sign_str(b"some words", 5, a, b, mins)
     with pytest.raises(ValueError):
         native.set_separators("ab")
+    with pytest.raises(ValueError):
+        native.agree(mins, np.empty(130, dtype=np.uint32))     # rows of another length
+    with pytest.raises(ValueError):
+        native.shared(hashes, hashes.view(np.uint8)[:7])

@@ -1,6 +1,7 @@
 /* The fingerprint's arithmetic in C: words, their xxh32 hashes, shingle hashes, sorted unique, and the
- * affine32 MinHash. The same values as the numpy path of fingerprint.py, which stays as the fallback when
- * this module is not built (tests hold the two to identical fingerprints).
+ * affine32 MinHash; and the comparisons that verify a pair (signature values in common, shingles in
+ * common). The same values as the numpy paths of fingerprint.py and verify.py, which stay as the fallback
+ * when this module is not built (tests hold the two to identical answers).
  *
  * The caller passes every output buffer (numpy arrays it allocates) and the buffers' sizes are checked here:
  * a wrong size raises ValueError, never writes out of bounds. The GIL is held throughout (a call takes a
@@ -399,6 +400,59 @@ done:
     return result;
 }
 
+static const char AGREE_DOC[] =
+    "agree(minhash, others) -> bytes of int32\n\n"
+    "For each row of others (k x num_perm uint32, C order), how many of its values equal minhash's.";
+
+static PyObject *agree(PyObject *self, PyObject *args) {
+    Py_buffer mb = {0}, ob = {0};
+    if (!PyArg_ParseTuple(args, "y*y*", &mb, &ob)) return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t perms = mb.len / 4;
+    if (mb.len % 4 || !perms || ob.len % mb.len) {
+        PyErr_SetString(PyExc_ValueError, "agree: minhash uint32, others k rows of its length");
+        goto done;
+    }
+    Py_ssize_t k = ob.len / mb.len;
+    result = PyBytes_FromStringAndSize(NULL, 4 * k);
+    if (!result) goto done;
+    int32_t *counts = (int32_t *)PyBytes_AS_STRING(result);
+    const uint32_t *mine = mb.buf, *others = ob.buf;
+    for (Py_ssize_t i = 0; i < k; i++) {
+        int32_t same = 0;
+        for (Py_ssize_t p = 0; p < perms; p++) same += others[i * perms + p] == mine[p];
+        counts[i] = same;
+    }
+done:
+    PyBuffer_Release(&mb); PyBuffer_Release(&ob);
+    return result;
+}
+
+static const char SHARED_DOC[] =
+    "shared(a, b) -> int\n\n"
+    "How many values two sorted, distinct uint32 arrays have in common.";
+
+static PyObject *shared(PyObject *self, PyObject *args) {
+    Py_buffer ab = {0}, bb = {0};
+    if (!PyArg_ParseTuple(args, "y*y*", &ab, &bb)) return NULL;
+    PyObject *result = NULL;
+    if (ab.len % 4 || bb.len % 4) {
+        PyErr_SetString(PyExc_ValueError, "shared: two uint32 arrays");
+        goto done;
+    }
+    const uint32_t *a = ab.buf, *b = bb.buf;
+    Py_ssize_t na = ab.len / 4, nb = bb.len / 4, i = 0, j = 0, same = 0;
+    while (i < na && j < nb) {
+        if (a[i] < b[j]) i++;
+        else if (a[i] > b[j]) j++;
+        else { same++; i++; j++; }
+    }
+    result = PyLong_FromSsize_t(same);
+done:
+    PyBuffer_Release(&ab); PyBuffer_Release(&bb);
+    return result;
+}
+
 static PyObject *set_separators(PyObject *self, PyObject *arg) {
     if (!PyUnicode_Check(arg) || PyUnicode_GET_LENGTH(arg) > MAX_SEPARATORS) {
         PyErr_Format(PyExc_ValueError, "set_separators takes a str of at most %d characters", MAX_SEPARATORS);
@@ -419,6 +473,8 @@ static PyObject *set_separators(PyObject *self, PyObject *arg) {
 }
 
 static PyMethodDef methods[] = {
+    {"agree", agree, METH_VARARGS, AGREE_DOC},
+    {"shared", shared, METH_VARARGS, SHARED_DOC},
     {"set_separators", set_separators, METH_O, "set_separators(chars): the non-ASCII characters sign_text reads as separators"},
     {"sign_hashes", sign_hashes, METH_VARARGS, SIGN_HASHES_DOC},
     {"sign_text", sign_text, METH_VARARGS, SIGN_TEXT_DOC},
@@ -426,7 +482,7 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_minhash", "The fingerprint's arithmetic in C.", -1, methods};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_minhash", "The fingerprint's arithmetic and a pair's comparisons in C.", -1, methods};
 
 PyMODINIT_FUNC PyInit__minhash(void) {
     for (int c = 0; c < 256; c++)
