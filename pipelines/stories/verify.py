@@ -8,7 +8,7 @@ from typing import Callable
 import numpy as np
 
 from ..options import DedupOptions
-from .fingerprint import native   # the compiled comparisons (None: numpy's, with the same answers)
+from .fingerprint import native  # the compiled comparisons (None: numpy's, with the same answers)
 
 
 @dataclass(frozen=True)
