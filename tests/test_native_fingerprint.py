@@ -82,6 +82,22 @@ def test_compiled_and_numpy_fingerprints_of_selected_lines_are_identical(numpy_p
             assert _same(compiled, signer.fingerprint("\n".join(chosen)))
 
 
+def test_compiled_and_numpy_line_words_are_identical(numpy_path):
+    """The words of each line, their hashes and counts, as an extraction worker makes them: all lines in one
+    pass in C (a line holding a line break of its own is read line by line)."""
+    signer = Signer(DedupOptions())
+    rng = random.Random(4)
+    texts = _texts(rng)
+    cases = [t.split("\n") for t in texts] + [[t, "", t.upper(), "  "] for t in texts[:50]]
+    cases += [["a line\nholding a break", "next"], [""], ["", ""], ["\n"]]
+    for lines in cases:
+        compiled, reference = signer.line_words(lines, sign=True), numpy_path(lambda: signer.line_words(lines, sign=True))
+        assert compiled.joined == reference.joined, repr(lines)
+        assert compiled.counts.dtype == reference.counts.dtype and np.array_equal(compiled.counts, reference.counts)
+        assert compiled.hashes.dtype == reference.hashes.dtype and np.array_equal(compiled.hashes, reference.hashes)
+        assert _same(compiled.whole, reference.whole)
+
+
 def test_compiled_and_numpy_comparisons_of_a_pair_are_identical(monkeypatch):
     signer = Signer(DedupOptions())
     rng = random.Random(8)
@@ -118,14 +134,8 @@ def test_the_compiled_fingerprint_refuses_buffers_of_the_wrong_size():
             native.sign_hashes(*bad)
     with pytest.raises(TypeError):   # read-only output
         native.sign_hashes(hashes, 5, a, b, bytes(512), room)
-    text = b"some words of text " * 10
-    for shingles, normalised in ((room[:len(text) // 2], bytearray(len(text))), (np.empty(200, np.uint32), bytearray(10))):
-        with pytest.raises(ValueError):
-            native.sign_text(text, 5, a, b, mins, shingles, normalised)
-    with pytest.raises(ValueError):
-        native.sign_str("some words", 5, a, b, mins[:100])
     with pytest.raises(TypeError):
-        native.sign_str(b"some words", 5, a, b, mins)
+        native.words(b"some words", True, False)   # bytes, not str
     with pytest.raises(ValueError):
         native.set_separators("ab")
     with pytest.raises(ValueError):

@@ -54,18 +54,6 @@ static uint8_t WORD_BYTE[256];
 static uint32_t SEPARATOR[MAX_SEPARATORS];
 static int n_separators = 0;
 
-/* The code point of the UTF-8 sequence at p (valid UTF-8, as str.encode writes it, lone surrogates
- * included), and its length in *len; 0xFFFFFFFF for a sequence cut short */
-static uint32_t code_point(const uint8_t *p, Py_ssize_t left, int *len) {
-    uint8_t c = p[0];
-    int n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
-    if (n > left) return 0xFFFFFFFFU;
-    uint32_t cp = c & (0x7F >> n);
-    for (int i = 1; i < n; i++) cp = (cp << 6) | (p[i] & 0x3F);
-    *len = n;
-    return cp;
-}
-
 static int is_separator(uint32_t cp) {
     for (int i = 0; i < n_separators; i++)
         if (SEPARATOR[i] == cp) return 1;
@@ -209,66 +197,6 @@ done:
     return result;
 }
 
-static const char SIGN_TEXT_DOC[] =
-    "sign_text(utf8, k, a, b, minhash_out, shingles_out, normalised_out) -> (number of shingles, length of normalised) or None\n\n"
-    "The words of text that is ASCII but for separators (set_separators): runs of [0-9A-Za-z_], lowercased,\n"
-    "joined by single spaces into normalised_out (room for len(utf8)), hashed with xxh32, and signed as\n"
-    "sign_hashes does into minhash_out and shingles_out (room for len(utf8) // 2 + 1). None, with nothing\n"
-    "signed, when the text holds any other non-ASCII character (it takes the general path).";
-
-static PyObject *sign_text(PyObject *self, PyObject *args) {
-    Buf buf[6] = {{0}};
-    Py_ssize_t k, perms;
-    if (!PyArg_ParseTuple(args, "y*ny*y*w*w*w*", &buf[0].view, &k, &buf[1].view, &buf[2].view, &buf[3].view,
-                          &buf[4].view, &buf[5].view))
-        return NULL;
-    for (int i = 0; i < 6; i++) buf[i].held = 1;
-    PyObject *result = NULL;
-    if (check_perms(&buf[1], &buf[2], &buf[3], &perms) < 0) goto done;
-    const uint8_t *raw = buf[0].view.buf;
-    Py_ssize_t len = buf[0].view.len, room = len / 2 + 1;   /* a word is at least one byte, then a separator */
-    if (k < 1 || buf[4].view.len < 4 * room || buf[5].view.len < len) {
-        PyErr_SetString(PyExc_ValueError, "k must be at least 1, shingles_out room for len(utf8) // 2 + 1, normalised_out for len(utf8)");
-        goto done;
-    }
-    uint32_t *wh = PyMem_Malloc(8 * (size_t)room);
-    if (!wh) { PyErr_NoMemory(); goto done; }
-    uint8_t *norm = buf[5].view.buf;
-    Py_ssize_t n = 0, at = 0, start = 0;
-    int in_word = 0;
-    for (Py_ssize_t i = 0; i <= len; i++) {
-        uint8_t c = 0;
-        if (i < len && raw[i] >= 128) {   /* a separator, or the general path */
-            int seq;
-            if (!is_separator(code_point(raw + i, len - i, &seq))) {
-                PyMem_Free(wh);
-                result = Py_NewRef(Py_None);
-                goto done;
-            }
-            i += seq - 1;
-        } else if (i < len) {
-            c = WORD_BYTE[raw[i]];
-        }
-        if (c) {
-            if (!in_word) {
-                if (at) norm[at++] = ' ';
-                start = at;
-                in_word = 1;
-            }
-            norm[at++] = c;
-        } else if (in_word) {
-            wh[n++] = xxh32(norm + start, (size_t)(at - start));
-            in_word = 0;
-        }
-    }
-    Py_ssize_t m = sign(wh, n, k, buf[1].view.buf, buf[2].view.buf, perms, buf[3].view.buf, buf[4].view.buf, wh + room);
-    PyMem_Free(wh);
-    result = Py_BuildValue("nn", m, at);
-done:
-    release(buf, 6);
-    return result;
-}
-
 /* What case folding makes of each non-ASCII character met so far (str.casefold, asked once a character:
  * full case folding maps each character on its own, to at most three), and which of those are word
  * characters (alphanumeric or '_', as re's \w) */
@@ -329,74 +257,123 @@ static inline Py_ssize_t put_utf8(uint8_t *out, uint32_t c) {
     return 4;
 }
 
-static const char SIGN_STR_DOC[] =
-    "sign_str(nfkc, k, a, b, minhash_out) -> (shingles, normalised)\n\n"
-    "The general path of sign_text, for any text once NFKC-normalised (the caller normalises): case folded\n"
-    "(as str.casefold), its words are the runs of word characters (alphanumeric or '_', as re's \\w), each\n"
-    "hashed with xxh32 of its UTF-8 and signed into minhash_out; returns the sorted unique shingle hashes\n"
-    "(uint32 bytes) and the words joined by single spaces (UTF-8 bytes).";
+/* The state of words() as it reads a text */
+typedef struct {
+    uint32_t *wh; int32_t *counts; uint8_t *norm;
+    Py_ssize_t n, at, start, lines, on_line;
+    int in_word, line_start;
+} Scan;
 
-static PyObject *sign_str(PyObject *self, PyObject *args) {
-    Buf buf[3] = {{0}};
+static inline void word_byte(Scan *st, uint8_t b) {
+    if (!st->in_word) {
+        if (!st->line_start) st->norm[st->at++] = ' ';
+        st->line_start = 0;
+        st->start = st->at;
+        st->in_word = 1;
+    }
+    st->norm[st->at++] = b;
+}
+
+static inline void word_char(Scan *st, uint32_t c) {
+    if (!st->in_word) {
+        if (!st->line_start) st->norm[st->at++] = ' ';
+        st->line_start = 0;
+        st->start = st->at;
+        st->in_word = 1;
+    }
+    st->at += put_utf8(st->norm + st->at, c);
+}
+
+static inline void separator(Scan *st) {
+    if (st->in_word) {
+        st->wh[st->n++] = xxh32(st->norm + st->start, (size_t)(st->at - st->start));
+        st->on_line++;
+        st->in_word = 0;
+    }
+}
+
+static inline void line_break(Scan *st, int last) {
+    st->counts[st->lines++] = (int32_t)st->on_line;
+    st->on_line = 0;
+    if (!last) st->norm[st->at++] = '\n';
+    st->line_start = 1;
+}
+
+/* 0 when read, 1 when the text needs normalising first, -1 on an error (set) */
+#define SCAN_OF(NAME, TYPE)                                                                   \
+static int NAME(Scan *st, const void *data, Py_ssize_t len, int normalised, int by_line) {     \
+    const TYPE *text = data;                                                                  \
+    for (Py_ssize_t i = 0; i < len; i++) {                                                    \
+        uint32_t c = text[i];                                                                 \
+        if (c < 128) {                                                                        \
+            uint8_t b = WORD_BYTE[c];                                                         \
+            if (b) word_byte(st, b);                                                          \
+            else {                                                                            \
+                separator(st);                                                                \
+                if (by_line && c == '\n') line_break(st, 0);                                  \
+            }                                                                                 \
+        } else if (!normalised) {                                                             \
+            if (!is_separator(c)) return 1;                                                   \
+            separator(st);                                                                    \
+        } else {                                                                              \
+            const Fold *f = fold_of(c);                                                       \
+            if (!f) return -1;                                                                \
+            for (int j = 0; j < f->n; j++) {                                                  \
+                if (f->word[j]) word_char(st, f->folded[j]);                                  \
+                else separator(st);                                                           \
+            }                                                                                 \
+        }                                                                                     \
+    }                                                                                         \
+    separator(st);                                                                            \
+    if (by_line) line_break(st, 1);                                                           \
+    return 0;                                                                                 \
+}
+
+SCAN_OF(scan_ucs1, Py_UCS1)
+SCAN_OF(scan_ucs2, Py_UCS2)
+SCAN_OF(scan_ucs4, Py_UCS4)
+
+static const char WORDS_DOC[] =
+    "words(text, normalised, by_line) -> (hashes, counts, joined) or None\n\n"
+    "The words of a text: runs of word characters (alphanumeric or '_', as re's \\w) once case folded (as\n"
+    "str.casefold), each hashed with xxh32 of its UTF-8. `normalised`: the text is NFKC-normalised already;\n"
+    "if not, it must be ASCII but for the separators (set_separators), else the answer is None (normalise\n"
+    "it and ask again). hashes: uint32 bytes, a word each; joined: the words joined by single spaces (UTF-8\n"
+    "bytes). `by_line`: words never span a line break ('\\n'), joined holds one '\\n' a line break, and counts\n"
+    "(int32 bytes) how many words each line has; else counts is None.";
+
+static PyObject *words(PyObject *self, PyObject *args) {
     PyObject *text;
-    Py_ssize_t k, perms;
-    if (!PyArg_ParseTuple(args, "Uny*y*w*", &text, &k, &buf[0].view, &buf[1].view, &buf[2].view)) return NULL;
-    for (int i = 0; i < 3; i++) buf[i].held = 1;
-    PyObject *result = NULL;
-    uint32_t *wh = NULL;
-    uint8_t *norm = NULL;
-    if (check_perms(&buf[0], &buf[1], &buf[2], &perms) < 0) goto done;
-    if (k < 1) { PyErr_SetString(PyExc_ValueError, "k must be at least 1"); goto done; }
+    int normalised, by_line;
+    if (!PyArg_ParseTuple(args, "Upp", &text, &normalised, &by_line)) return NULL;
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t len = PyUnicode_GET_LENGTH(text);
-    Py_ssize_t room = 3 * len / 2 + 1;   /* words: each of at most 3 folded characters, then a separator */
-    wh = PyMem_Malloc(8 * (size_t)room);
-    norm = PyMem_Malloc(12 * (size_t)len + 1);   /* at most 3 folded characters of 4 bytes each */
-    if (!wh || !norm) { PyErr_NoMemory(); goto done; }
-    Py_ssize_t n = 0, at = 0, start = 0;
-    int in_word = 0;
-    for (Py_ssize_t i = 0; i <= len; i++) {
-        uint32_t one[1];
-        uint8_t one_word[1];
-        const uint32_t *cps = one;
-        const uint8_t *words = one_word;
-        int count = 1;
-        Py_UCS4 c = i < len ? PyUnicode_READ(kind, data, i) : 0;
-        if (c < 128) {   /* (the end of the text reads as a separator) */
-            one[0] = WORD_BYTE[c];
-            one_word[0] = one[0] != 0;
-        } else {
-            const Fold *f = fold_of(c);
-            if (!f) goto done;
-            cps = f->folded;
-            words = f->word;
-            count = f->n;
-        }
-        for (int j = 0; j < count; j++) {
-            if (words[j]) {
-                if (!in_word) {
-                    if (at) norm[at++] = ' ';
-                    start = at;
-                    in_word = 1;
-                }
-                at += put_utf8(norm + at, cps[j]);
-            } else if (in_word) {
-                wh[n++] = xxh32(norm + start, (size_t)(at - start));
-                in_word = 0;
-            }
-        }
+    /* case folding makes at most 3 characters of one, of at most 4 UTF-8 bytes each; a word is at least
+     * one of them, then a separator */
+    Py_ssize_t room = (3 * len + 1) / 2 + 1;
+    uint32_t *wh = PyMem_Malloc(4 * (size_t)room);
+    int32_t *counts = PyMem_Malloc(4 * (size_t)(len + 1));
+    uint8_t *norm = PyMem_Malloc(13 * (size_t)len + 1);
+    PyObject *result = NULL;
+    if (!wh || !counts || !norm) { PyErr_NoMemory(); goto done; }
+    Scan st = {wh, counts, norm, 0, 0, 0, 0, 0, 0, 1};
+    int failed = 0;
+    switch (kind) {   /* one loop a character width, so that reading a character is one load */
+    case PyUnicode_1BYTE_KIND: failed = scan_ucs1(&st, data, len, normalised, by_line); break;
+    case PyUnicode_2BYTE_KIND: failed = scan_ucs2(&st, data, len, normalised, by_line); break;
+    default: failed = scan_ucs4(&st, data, len, normalised, by_line); break;
     }
-    PyObject *shingles = PyBytes_FromStringAndSize(NULL, 4 * (n > 1 ? n : 1));
-    if (!shingles) goto done;
-    Py_ssize_t m = sign(wh, n, k, buf[0].view.buf, buf[1].view.buf, perms, buf[2].view.buf,
-                        (uint32_t *)PyBytes_AS_STRING(shingles), wh + room);
-    if (_PyBytes_Resize(&shingles, 4 * m) < 0) goto done;
-    result = Py_BuildValue("Ny#", shingles, (const char *)norm, at);
+    if (failed < 0) goto done;
+    if (failed > 0) { result = Py_NewRef(Py_None); goto done; }
+    Py_ssize_t n = st.n, at = st.at, lines = st.lines;
+    result = Py_BuildValue("y#Ny#", (const char *)wh, 4 * n,
+                           by_line ? PyBytes_FromStringAndSize((const char *)counts, 4 * lines) : Py_NewRef(Py_None),
+                           (const char *)norm, at);
 done:
     PyMem_Free(wh);
+    PyMem_Free(counts);
     PyMem_Free(norm);
-    release(buf, 3);
     return result;
 }
 
@@ -475,10 +452,9 @@ static PyObject *set_separators(PyObject *self, PyObject *arg) {
 static PyMethodDef methods[] = {
     {"agree", agree, METH_VARARGS, AGREE_DOC},
     {"shared", shared, METH_VARARGS, SHARED_DOC},
-    {"set_separators", set_separators, METH_O, "set_separators(chars): the non-ASCII characters sign_text reads as separators"},
+    {"set_separators", set_separators, METH_O, "set_separators(chars): the non-ASCII characters words() reads as separators in text not normalised"},
     {"sign_hashes", sign_hashes, METH_VARARGS, SIGN_HASHES_DOC},
-    {"sign_text", sign_text, METH_VARARGS, SIGN_TEXT_DOC},
-    {"sign_str", sign_str, METH_VARARGS, SIGN_STR_DOC},
+    {"words", words, METH_VARARGS, WORDS_DOC},
     {NULL, NULL, 0, NULL},
 };
 

@@ -129,19 +129,9 @@ class Signer:
         self._word_hash: dict[str, int] = {}
 
     def fingerprint(self, text: str) -> Fingerprint:
-        if native is not None:   # (the fast path of `words`, blanking included, in C)
-            raw = text.encode("utf-8", "surrogatepass")
-            minhash = np.empty(self.options.num_perm, dtype=np.uint32)
-            shingles = np.empty(len(raw) // 2 + 1, dtype=np.uint32)
-            normalised = bytearray(len(raw))
-            done = native.sign_text(raw, self.options.shingle_size, self._pa, self._pb, minhash, shingles, normalised)
-            if done is not None:
-                text_hash = hashlib.sha1(memoryview(normalised)[:done[1]]).hexdigest()[:16]
-                return Fingerprint(minhash, shingles[:done[0]].copy(), text_hash)
-            # other non-ASCII characters: the words of the definition, found in C once Python has normalised
-            shingles, normalised = native.sign_str(unicodedata.normalize("NFKC", text), self.options.shingle_size,
-                                                   self._pa, self._pb, minhash)
-            return Fingerprint(minhash, np.frombuffer(shingles, dtype=np.uint32), hashlib.sha1(normalised).hexdigest()[:16])
+        if native is not None:
+            hashes, _, joined = _native_words(text, by_line=False)
+            return self._fingerprint(np.frombuffer(hashes, dtype=np.uint32), joined)
         ws = words(text)
         return self._fingerprint(self._hashes(ws), " ".join(ws))
 
@@ -151,15 +141,26 @@ class Signer:
         across one, so the fingerprint of all of them is `fingerprint("\n".join(lines))` (tests hold us to it).
         `sign`: also fingerprint all the lines now (an extraction worker does, so that the main process,
         which files every article, signs only those that lose template lines)."""
-        raw = _blanked("\n".join(lines))
-        per_line = None if raw is None else raw.translate(_ASCII_LINES).decode("ascii").split("\n")
-        if per_line is not None and len(per_line) == len(lines):   # (the fast path of `words`, all lines at once)
-            per_line = [line.split() for line in per_line]
-        else:
-            per_line = [words(line) for line in lines]
-        hashes = self._hashes([w for ws in per_line for w in ws])
-        lw = LineWords(hashes, np.array([len(ws) for ws in per_line], dtype=np.int32), [" ".join(ws) for ws in per_line])
+        lw = self._native_line_words(lines) if native is not None else None
+        if lw is None:
+            raw = _blanked("\n".join(lines))
+            per_line = None if raw is None else raw.translate(_ASCII_LINES).decode("ascii").split("\n")
+            if per_line is not None and len(per_line) == len(lines):   # (the fast path of `words`, all lines at once)
+                per_line = [line.split() for line in per_line]
+            else:
+                per_line = [words(line) for line in lines]
+            hashes = self._hashes([w for ws in per_line for w in ws])
+            lw = LineWords(hashes, np.array([len(ws) for ws in per_line], dtype=np.int32), [" ".join(ws) for ws in per_line])
         return replace(lw, whole=self.fingerprint_lines(lw)) if sign else lw
+
+    @staticmethod
+    def _native_line_words(lines: list[str]) -> LineWords | None:
+        """line_words in C, all lines at once; None when a line holds a line break of its own."""
+        hashes, counts, joined = _native_words("\n".join(lines), by_line=True)
+        per_line = joined.decode().split("\n")
+        if len(per_line) != len(lines):
+            return None
+        return LineWords(np.frombuffer(hashes, dtype=np.uint32), np.frombuffer(counts, dtype=np.int32), per_line)
 
     def _hashes(self, ws: list[str]) -> np.ndarray:
         cache = self._word_hash
@@ -179,9 +180,9 @@ class Signer:
             joined = [j for j, k in zip(joined, keep) if k]
         return self._fingerprint(wh, " ".join(j for j in joined if j))
 
-    def _fingerprint(self, word_hashes: np.ndarray, normalised: str) -> Fingerprint:
-        """From the text's word hashes and its words joined by spaces."""
-        text_hash = hashlib.sha1(normalised.encode()).hexdigest()[:16]
+    def _fingerprint(self, word_hashes: np.ndarray, normalised: str | bytes) -> Fingerprint:
+        """From the text's word hashes and its words joined by spaces (as UTF-8 bytes, or str)."""
+        text_hash = hashlib.sha1(normalised if isinstance(normalised, bytes) else normalised.encode()).hexdigest()[:16]
         if native is not None:
             minhash = np.empty(self.options.num_perm, dtype=np.uint32)
             shingles = np.empty(max(1, len(word_hashes)), dtype=np.uint32)
@@ -200,6 +201,13 @@ class Signer:
         values = np.multiply(self._a, fmix32(hv))
         values += self._b
         return values.min(axis=1)
+
+
+def _native_words(text: str, by_line: bool) -> tuple[bytes, bytes | None, bytes]:
+    """_minhash.words of the text: as it is when it is ASCII but for the separators (the fast path of
+    `words`), else once NFKC-normalised (case folding and the rest done in C)."""
+    found = native.words(text, False, by_line)
+    return found if found is not None else native.words(unicodedata.normalize("NFKC", text), True, by_line)
 
 
 def _unique(values: np.ndarray) -> np.ndarray:
