@@ -107,24 +107,38 @@ class StoryTables:
         self.db.execute("INSERT INTO store_meta VALUES ('dedup_epoch', ?)", (os.urandom(8).hex(),))
 
     # -- articles and signatures ----------------------------------------------------------------
-    def article(self, fetched_url: str) -> dict | None:
-        row = self.db.execute("SELECT id, host, published, fetched_at, text FROM articles WHERE fetched_url=?",
-                              (fetched_url,)).fetchone()
-        if row is None:
-            return None
-        self._note_ids([(fetched_url, row[0])])
-        return dict(zip(("id", "host", "published", "fetched_at", "text"), row))
+    def articles(self, urls: list[str]) -> dict[str, dict]:
+        """fetched_url -> {id, host, published, fetched_at, text} of those urls that are stored articles."""
+        out = {}
+        for k in range(0, len(urls), 500):
+            chunk = urls[k:k + 500]
+            for row in self.db.execute("SELECT fetched_url, id, host, published, fetched_at, text FROM articles "
+                                       f"WHERE fetched_url IN ({', '.join('?' * len(chunk))})", chunk):
+                out[row[0]] = dict(zip(("id", "host", "published", "fetched_at", "text"), row[1:]))
+        self._note_ids((url, a["id"]) for url, a in out.items())
+        return out
 
-    def put_signature(self, fetched_url: str, t: str, text_hash: str, minhash: np.ndarray, shingles: np.ndarray) -> int:
-        """Store a signature (replacing the article's previous one); returns its new id."""
-        article = self._id_of(fetched_url)
-        self.delete_signature(fetched_url)
-        cur = self.db.execute(
-            "INSERT INTO signatures (article, fetched_url, t, text_hash, n_shingles, minhash, shingles) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (article, fetched_url, t, text_hash, len(shingles), minhash.astype("<u4").tobytes(), shingles.astype("<u4").tobytes()))
-        sig_id = int(cur.lastrowid)
-        self._remember([(sig_id, fetched_url, t, len(shingles), minhash.astype(np.uint32), article)])
-        return sig_id
+    def put_signatures(self, rows: list[tuple[str, str, str, np.ndarray, np.ndarray]]) -> list[int]:
+        """Store the signatures (url, t, text_hash, minhash, shingles), of distinct articles, replacing their
+        previous ones; returns their new ids, given in this order."""
+        articles = self._ids([url for url, *_ in rows])
+        new_id: dict[int, int] = {}
+        for k in range(0, len(rows), 500):
+            chunk = articles[k:k + 500]
+            for (sig_id,) in self.db.execute(
+                    f"DELETE FROM signatures WHERE article IN ({', '.join('?' * len(chunk))}) RETURNING id", chunk).fetchall():
+                self._cache.pop(sig_id, None)
+            values = [v for (url, t, text_hash, minhash, shingles), article in zip(rows[k:k + 500], chunk)
+                      for v in (article, url, t, text_hash, len(shingles), minhash.astype("<u4").tobytes(),
+                                shingles.astype("<u4").tobytes())]
+            # one statement for the chunk: its rows take their ids in order (RETURNING's order is not theirs)
+            new_id.update((article, sig_id) for article, sig_id in self.db.execute(
+                "INSERT INTO signatures (article, fetched_url, t, text_hash, n_shingles, minhash, shingles) VALUES "
+                + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(chunk)) + " RETURNING article, id", values).fetchall())
+        ids = [new_id[article] for article in articles]
+        self._remember([(sig_id, url, t, len(shingles), minhash.astype(np.uint32), article)
+                        for sig_id, article, (url, t, _, minhash, shingles) in zip(ids, articles, rows)])
+        return ids
 
     def has_kept_signatures(self) -> bool:
         return self.db.execute("SELECT EXISTS (SELECT 1 FROM kept_signatures)").fetchone()[0] == 1
@@ -196,14 +210,22 @@ class StoryTables:
         return np.frombuffer(row[0], dtype="<u4").astype(np.uint32) if row else np.zeros(0, np.uint32)
 
     # -- links and components -------------------------------------------------------------------
-    def neighbours(self, fetched_url: str) -> list[str]:
-        article = self._id_of(fetched_url)
-        rows = self.db.execute(
-            "SELECT s.fetched_url, s.article FROM links l JOIN signatures s ON s.article = l.b WHERE l.a=? UNION "
-            "SELECT s.fetched_url, s.article FROM links l JOIN signatures s ON s.article = l.a WHERE l.b=?",
-            (article, article)).fetchall()
-        self._note_ids(rows)
-        return [url for url, _ in rows]
+    def neighbours_of(self, urls: list[str]) -> dict[str, list[str]]:
+        """url -> the articles it is linked to, for each of these urls."""
+        url_of = {i: u for u, i in zip(urls, self._ids(urls)) if i is not None}
+        found: dict[str, set[str]] = {u: set() for u in urls}
+        ids = list(url_of)
+        for k in range(0, len(ids), 500):
+            chunk = ids[k:k + 500]
+            marks = ", ".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT l.a, s.fetched_url, s.article FROM links l JOIN signatures s ON s.article = l.b WHERE l.a IN ({marks}) "
+                f"UNION ALL SELECT l.b, s.fetched_url, s.article FROM links l JOIN signatures s ON s.article = l.a "
+                f"WHERE l.b IN ({marks})", chunk + chunk).fetchall()
+            self._note_ids([(url, article) for _, url, article in rows])
+            for me, url, _ in rows:
+                found[url_of[me]].add(url)
+        return {u: sorted(partners) for u, partners in found.items()}
 
     def put_links(self, url: str, partners: list[tuple[str, float, float]]) -> None:
         """Links of `url` to each (partner, jaccard, containment); a link is stored once, as (a < b)."""

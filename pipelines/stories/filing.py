@@ -158,13 +158,11 @@ class Stories:
     def _file_many(self, urls: list[str], extracted: dict[str, Article] | None = None) -> dict[str, str]:
         """Sign these articles, link them, and re-arrange every story they touch; returns url -> story_id."""
         tables = self.tables
-        signed: dict[str, _Signed] = {}
-        before: dict[str, tuple[str | None, list[str]]] = {}   # url -> (its story, its link partners) before
-        for url in sorted(set(urls)):
-            before[url] = (tables.story_of(url), tables.neighbours(url))
-            sig = self._sign(url, (extracted or {}).get(url))
-            if sig is not None:
-                signed[url] = sig
+        urls = sorted(set(urls))
+        # url -> (its story, its link partners) before (signing one article changes neither of another's)
+        partners = tables.neighbours_of(urls)
+        before = {url: (story, partners[url]) for url, story in zip(urls, tables.stories_of(urls))}
+        signed = self._sign(urls, extracted or {})
         # A story is linked again whole when a member leaves it or stops matching a partner it was linked
         # to: those links may have been the only stored path between the others.
         dissolved = {story for url, (story, partners) in before.items() if story is not None and partners and (
@@ -208,28 +206,32 @@ class Stories:
         return self._rearrange([sorted(ns) for _, ns in sorted(parts.items())], set(signed), old_stories, extensions,
                                {url: sig.shingles for url, sig in signed.items()})
 
-    def _sign(self, url: str, extracted: Article | None) -> _Signed | None:
-        """Store the article's signature (the index gets it when it is linked); None when it is no longer
-        an article (it leaves its story: its signature, links and member row go)."""
+    def _sign(self, urls: list[str], extracted: dict[str, Article]) -> dict[str, _Signed]:
+        """Store the articles' signatures (the index gets each when it is linked). A url that is no longer an
+        article leaves its story: its signature, links and member row go."""
         tables = self.tables
-        article = tables.article(url)
-        if article is None:
-            tables.delete_links(url)
-            tables.delete_signature(url)
-            tables.drop_member(url)
-            return None
-        keep = templates.kept(extracted.lines, article["text"]) if extracted is not None and extracted.line_words is not None else None
-        kept = self.tables.take_kept_signature(url, article["text"]) if self._kept_signatures else None
-        if kept is not None:   # set aside by a rebuild, made from this text with these parameters
-            fp = Fingerprint(kept[1], kept[2], kept[0])
-        elif keep is not None:   # the worker's words of the lines the store kept (all, or less the template lines)
-            fp = self.signer.fingerprint_lines(extracted.line_words, np.array(keep, dtype=bool))
-        else:
-            fp = self.signer.fingerprint(article["text"])
-        t = _utc(article["published"] or article["fetched_at"])
-        sig_id = tables.put_signature(url, t, fp.text_hash, fp.minhash, fp.shingles)
-        self.counts.filed += 1
-        return _Signed(t, len(fp.shingles), fp.minhash, fp.shingles, sig_id)
+        articles = tables.articles(urls)
+        made = []
+        for url in urls:
+            article = articles.get(url)
+            if article is None:
+                tables.delete_links(url)
+                tables.delete_signature(url)
+                tables.drop_member(url)
+                continue
+            page = extracted.get(url)
+            keep = templates.kept(page.lines, article["text"]) if page is not None and page.line_words is not None else None
+            kept = tables.take_kept_signature(url, article["text"]) if self._kept_signatures else None
+            if kept is not None:   # set aside by a rebuild, made from this text with these parameters
+                fp = Fingerprint(kept[1], kept[2], kept[0])
+            elif keep is not None:   # the worker's words of the lines the store kept (all, or less the template lines)
+                fp = self.signer.fingerprint_lines(page.line_words, np.array(keep, dtype=bool))
+            else:
+                fp = self.signer.fingerprint(article["text"])
+            made.append((url, _utc(article["published"] or article["fetched_at"]), fp))
+        ids = tables.put_signatures([(url, t, fp.text_hash, fp.minhash, fp.shingles) for url, t, fp in made])
+        self.counts.filed += len(made)
+        return {url: _Signed(t, len(fp.shingles), fp.minhash, fp.shingles, sig_id) for (url, t, fp), sig_id in zip(made, ids)}
 
     def _stored(self, url: str) -> _Signed | None:
         row = self.tables.signature(url)
