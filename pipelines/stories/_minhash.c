@@ -3,9 +3,9 @@
  * common). The same values as the numpy paths of fingerprint.py and verify.py, which stay as the fallback
  * when this module is not built (tests hold the two to identical answers).
  *
- * The caller passes every output buffer (numpy arrays it allocates) and the buffers' sizes are checked here:
- * a wrong size raises ValueError, never writes out of bounds. The GIL is held throughout (a call takes a
- * few microseconds).
+ * An answer is either written into buffers the caller passes (numpy arrays), whose sizes are checked here (a
+ * wrong size raises ValueError, never writes out of bounds), or returned as new bytes. The GIL is held
+ * throughout (a call takes a few microseconds).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -20,7 +20,9 @@
 #define MULT 0x9E3779B1U   /* fingerprint._MULT */
 
 static inline uint32_t rotl(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
-static inline uint32_t rd32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }   /* little-endian hosts */
+static inline uint32_t rd32(const uint8_t *p) {   /* little-endian, as xxh32 reads (one load on such hosts) */
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
 
 /* XXH32 with seed 0: what xxhash.xxh32_intdigest gives */
 static uint32_t xxh32(const uint8_t *p, size_t len) {
