@@ -1,8 +1,8 @@
 /* The band index's searches in C (bands.py and index.py keep the numpy versions as the fallback when this
  * module is not built; tests hold the two to the same answers).
  *
- * Both answer with bytes holding distinct int64 codes, which the caller reads with numpy. Buffer
- * sizes are checked: a mismatch raises ValueError. The GIL is held throughout.
+ * Each answers with bytes holding distinct int64 codes or indexes, which the caller reads with numpy.
+ * Buffer sizes are checked: a mismatch raises ValueError. The GIL is held throughout.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
