@@ -301,6 +301,10 @@ def main() -> None:
           f"{1e6 * f500 / len(items):.0f} us an article with 500 a transaction (as the dedup stage line files them), "
           f"{1e6 * f20 / len(items):.0f} us with 20 (as the main process does on this machine): at most "
           f"{len(items) / f500:,.0f} and {len(items) / f20:,.0f} articles/s before any work")
+    fastest = max(sign_rates.values())
+    print(f"  ceiling of the dedup stage line: the fingerprint alone ({1e6 / fastest:.0f} us) plus the storage floor at 500 a "
+          f"transaction ({1e6 * f500 / len(items):.0f} us), with no candidate search, verification or story logic at all: "
+          f"{1 / (1 / fastest + f500 / len(items)):,.0f} articles/s")
     for size in (int(s) for s in args.index_sizes.split(",") if s):
         r = index_scale(size)
         print(f"  index of {size:,} signatures: first build {r['build_s']:.1f} s; reopen {r['reopen_s']:.2f} s, "
