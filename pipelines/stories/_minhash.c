@@ -351,12 +351,15 @@ static PyObject *words(PyObject *self, PyObject *args) {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t len = PyUnicode_GET_LENGTH(text);
-    /* case folding makes at most 3 characters of one, of at most 4 UTF-8 bytes each; a word is at least
-     * one of them, then a separator */
-    Py_ssize_t room = (3 * len + 1) / 2 + 1;
+    /* Text not normalised is read byte for byte: a character gives at most one byte (a word's, a space
+     * starting a word after a separator, which gives none, or a line break). Once normalised, case folding
+     * makes at most 3 characters of one, of at most 4 UTF-8 bytes each, and a space at most with each.
+     * A word is at least one character, then a separator. */
+    Py_ssize_t folded = normalised ? 3 * len : len;
+    Py_ssize_t room = (folded + 1) / 2 + 1;
     uint32_t *wh = PyMem_Malloc(4 * (size_t)room);
     int32_t *counts = PyMem_Malloc(4 * (size_t)(len + 1));
-    uint8_t *norm = PyMem_Malloc(13 * (size_t)len + 1);
+    uint8_t *norm = PyMem_Malloc((normalised ? 13 : 1) * (size_t)len + 1);
     PyObject *result = NULL;
     if (!wh || !counts || !norm) { PyErr_NoMemory(); goto done; }
     Scan st = {wh, counts, norm, 0, 0, 0, 0, 0, 0, 1};
