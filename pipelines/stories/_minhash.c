@@ -154,48 +154,32 @@ static Py_ssize_t sign(const uint32_t *wh, Py_ssize_t n, Py_ssize_t k, const uin
     return m;
 }
 
-typedef struct { Py_buffer view; int held; } Buf;
-
-static void release(Buf *bufs, int n) {
-    for (int i = 0; i < n; i++)
-        if (bufs[i].held) PyBuffer_Release(&bufs[i].view);
-}
-
-/* The uint32 permutations and the minhash output: equal lengths, a multiple of 4 bytes */
-static int check_perms(Buf *a, Buf *b, Buf *mins, Py_ssize_t *perms) {
-    if (a->view.len % 4 || a->view.len != b->view.len || a->view.len != mins->view.len || !a->view.len) {
-        PyErr_SetString(PyExc_ValueError, "permutations a, b and the minhash output must be uint32 arrays of one length");
-        return -1;
-    }
-    *perms = a->view.len / 4;
-    return 0;
-}
-
 static const char SIGN_HASHES_DOC[] =
     "sign_hashes(word_hashes, k, a, b, minhash_out, shingles_out) -> number of shingles\n\n"
     "The sorted unique hashes of every run of k word hashes (uint32) into shingles_out (room for\n"
     "max(len(word_hashes), 1)), and their affine32 MinHash under the permutations (a, b) into minhash_out.";
 
 static PyObject *sign_hashes(PyObject *self, PyObject *args) {
-    Buf buf[5] = {{0}};
-    Py_ssize_t k, perms, n;
-    if (!PyArg_ParseTuple(args, "y*ny*y*w*w*", &buf[0].view, &k, &buf[1].view, &buf[2].view, &buf[3].view, &buf[4].view))
-        return NULL;
-    for (int i = 0; i < 5; i++) buf[i].held = 1;
+    Py_buffer wb = {0}, ab = {0}, bb = {0}, mb = {0}, sb = {0};
+    Py_ssize_t k;
+    if (!PyArg_ParseTuple(args, "y*ny*y*w*w*", &wb, &k, &ab, &bb, &mb, &sb)) return NULL;
     PyObject *result = NULL;
-    if (check_perms(&buf[1], &buf[2], &buf[3], &perms) < 0) goto done;
-    n = buf[0].view.len / 4;
-    if (buf[0].view.len % 4 || k < 1 || buf[4].view.len < 4 * (n > 1 ? n : 1)) {
+    Py_ssize_t n = wb.len / 4, perms = ab.len / 4;
+    if (ab.len % 4 || !perms || bb.len != ab.len || mb.len != ab.len) {
+        PyErr_SetString(PyExc_ValueError, "permutations a, b and the minhash output must be uint32 arrays of one length");
+        goto done;
+    }
+    if (wb.len % 4 || k < 1 || sb.len < 4 * (n > 1 ? n : 1)) {
         PyErr_SetString(PyExc_ValueError, "word_hashes must be uint32, k at least 1, shingles_out room for max(len(word_hashes), 1)");
         goto done;
     }
     uint32_t *work = PyMem_Malloc(4 * (size_t)(n > 1 ? n : 1));
     if (!work) { PyErr_NoMemory(); goto done; }
-    Py_ssize_t m = sign(buf[0].view.buf, n, k, buf[1].view.buf, buf[2].view.buf, perms, buf[3].view.buf, buf[4].view.buf, work);
+    Py_ssize_t m = sign(wb.buf, n, k, ab.buf, bb.buf, perms, mb.buf, sb.buf, work);
     PyMem_Free(work);
     result = PyLong_FromSsize_t(m);
 done:
-    release(buf, 5);
+    PyBuffer_Release(&wb); PyBuffer_Release(&ab); PyBuffer_Release(&bb); PyBuffer_Release(&mb); PyBuffer_Release(&sb);
     return result;
 }
 
