@@ -24,19 +24,21 @@ class WarcArchive:
         self.bytes_written = 0
 
     def write(self, url: str, method: str, request_headers: list[tuple[str, str]], status: int, reason: str,
-              headers: list[tuple[str, str]], body: bytes) -> tuple[str, int, str, str]:
-        """Append a request and a response record; returns (file, response record offset, WARC-Date,
+              headers: list[tuple[str, str]], body: bytes, role: str = "article") -> tuple[str, int, str, str]:
+        """Append a request and a response record, the response marked with what the crawl fetched it as
+        (`WARC-Wirecrawl-Role`: article, source or robots, so reprocess counts only articles as pages); returns (file, response record offset, WARC-Date,
         the body's SHA-1 in hex), the digest so that nothing hashes the body a second time."""
         self._open_for(len(body))
         date = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
         self._write("request", url, date, _http_head(f"{method} {url} HTTP/1.1", request_headers), b"")
         offset = self._out.tell()
-        digest = self._write("response", url, date, _http_head(f"HTTP/1.1 {status} {reason}".strip(), headers), body)
+        digest = self._write("response", url, date, _http_head(f"HTTP/1.1 {status} {reason}".strip(), headers), body,
+                             role)
         self._out.flush()
         self.bytes_written = self._out.tell()
         return str(self._path), offset, date, digest.hex()
 
-    def _write(self, kind: str, url: str, date: str, http_head: bytes, payload: bytes) -> bytes:
+    def _write(self, kind: str, url: str, date: str, http_head: bytes, payload: bytes, role: str = "") -> bytes:
         """One record as its own gzip member (so a reader can seek to any record's offset), with the
         payload and block SHA-1 digests that warcio would write; returns the payload's digest."""
         payload_digest = hashlib.sha1(payload).digest()
@@ -50,6 +52,7 @@ class WarcArchive:
             f"WARC-Date: {date}\r\n"
             f"WARC-Payload-Digest: sha1:{_b32(payload_digest)}\r\n"
             f"WARC-Block-Digest: sha1:{_b32(block.digest())}\r\n"
+            + (f"WARC-Wirecrawl-Role: {role}\r\n" if role else "") +
             f"Content-Type: application/http; msgtype={kind}\r\n"
             f"Content-Length: {len(http_head) + len(payload)}\r\n\r\n"
         ).encode("utf-8")

@@ -43,12 +43,21 @@ class ArchiveMiddleware:
             headers.append(("Content-Length", str(len(response.body))))
             req_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in request.headers.items() for v in vs]
             request.meta["archive"] = self.archive.write(response.url, request.method, req_headers, response.status,
-                                                         "", headers, response.body)  # (path, offset, date, sha1)
+                                                         "", headers, response.body, _role(request))
+            # (path, offset, date, sha1)
             self.crawler.stats.set_value("wirecrawl/archive_bytes", self.archive.bytes_written)
         return response
 
     def _wanted(self, response: Response) -> bool:
         return not 300 <= response.status < 400
+
+
+def _role(request: Request) -> str:
+    """What the crawl fetched this as: an article (the spider marks its article requests), robots.txt, or a
+    source (a feed, a sitemap, a section page)."""
+    if request.meta.get("wirecrawl_role") == "article":
+        return "article"
+    return "robots" if urlsplit(request.url).path == "/robots.txt" else "source"
 
 
 class RedirectArchiveMiddleware(ArchiveMiddleware):

@@ -33,6 +33,13 @@ class Progress:
             print(f"[wirecrawl] {counts.pages} pages, {rate:.1f} pages/s, "
                   + ", ".join(f"{k.replace('_', '-')} {v}" for k, v in fields.items()), file=self.stream, flush=True)
 
+    def say(self, message: str) -> None:
+        """One line for the user (a file passed over), above the bar when there is one."""
+        if self._bar is not None:
+            self._bar.write(f"[wirecrawl] {message}", file=self.stream)
+        else:
+            print(f"[wirecrawl] {message}", file=self.stream, flush=True)
+
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
@@ -46,6 +53,8 @@ def format_summary(counts, status: str, store_uri: str) -> str:
         f"  not articles: {sum(counts.not_articles.values())}{by_reason(counts.not_articles)}",
         f"  errors: {sum(counts.errors.values())}{by_reason(counts.errors)}",
     ]
+    if counts.inputs_skipped:
+        lines.append(f"  inputs skipped: {sum(counts.inputs_skipped.values())}{by_reason(counts.inputs_skipped)}")
     if counts.skipped:
         lines.append(f"  records skipped: {sum(counts.skipped.values())}{by_reason(counts.skipped)}")
     if counts.removed_lines:

@@ -11,7 +11,7 @@ from .forkserver import start_forkserver
 from .model import Article, Page, Rejected
 from .options import DedupOptions, ExtractOptions, RunOptions
 from .progress import Progress
-from .sources import HtmlFile, Skipped
+from .sources import HtmlFile, Skipped, path_text
 from .store import open_store
 from .stories import Stories
 from .workers import UNCHANGED, ExtractionPool
@@ -24,6 +24,7 @@ class Counts:
     not_articles: dict[str, int] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
+    inputs_skipped: dict[str, int] = field(default_factory=dict)
     removed_lines: dict[str, int] = field(default_factory=dict)
     template_updates: int = 0
     stories: dict[str, int] = field(default_factory=dict)
@@ -49,9 +50,10 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
     """Process every page under `paths` into the store and file each article into its story; returns
     the counts and the run's status. Raises SourceError / StoreError / NothingToDo /
     DedupParamsMismatch when nothing at all can be processed."""
-    files = sources.expand(paths) if paths else []
+    files, passed_over = sources.expand(paths) if paths else ([], [])
     if paths and not files:
-        raise NothingToDo(f"no WARC or HTML files found in {', '.join(paths)}")
+        why = "; ".join(f"{s.fetched_url}: {s.detail}" for s in passed_over[:5]) or "no WARC or HTML files in it"
+        raise NothingToDo(f"nothing to read in {', '.join(map(path_text, paths))} ({why})")
     if not paths and not rebuild_stories:
         raise NothingToDo("no input given")
     if files:
@@ -68,6 +70,9 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
         raise
     version = extract.version()
     counts = Counts()
+    for item in passed_over:   # said one by one, counted by reason, and the run goes on with the rest
+        counts.inputs_skipped[item.reason] = counts.inputs_skipped.get(item.reason, 0) + 1
+        progress.say(f"skipped {item.fetched_url}: {item.detail}")
     run_id = store.begin_run("reprocess", {"paths": paths, "extractor_version": version, **asdict(run), **asdict(extract)})
     status = "failed"
     started = time.monotonic()

@@ -55,10 +55,75 @@ def test_a_bom_wins_over_a_wrong_header(wirecrawl, tmp_path):
 def test_nothing_to_process_exits_non_zero_with_a_reason(wirecrawl, tmp_path):
     proc = wirecrawl.run("reprocess", str(tmp_path / "missing"), "--store", wirecrawl.store, check=False)
     assert proc.returncode != 0
-    assert "no such file or directory" in proc.stderr
+    assert proc.returncode == 2 and "no such file or directory" in proc.stderr
     (tmp_path / "empty").mkdir()
     proc = wirecrawl.run("reprocess", str(tmp_path / "empty"), "--store", wirecrawl.store, check=False)
-    assert proc.returncode != 0 and "no WARC or HTML files found" in proc.stderr
+    assert proc.returncode == 2 and "nothing to read" in proc.stderr
+    (tmp_path / "notes.txt").write_text("not a page")
+    proc = wirecrawl.run("reprocess", str(tmp_path / "notes.txt"), "--store", wirecrawl.store, check=False)
+    assert proc.returncode == 2 and "not a WARC" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_inputs_that_cannot_be_read_are_skipped_with_a_reason_and_the_rest_is_processed(wirecrawl, tmp_path):
+    """An unsupported file named beside good ones, a missing path, a symbolic link loop and a dangling link in a
+    folder are each passed over with a reason and a count; the good pages are stored."""
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    (folder / "good.html").write_text(article_html())
+    (folder / "a.html").symlink_to(folder / "b.html")
+    (folder / "b.html").symlink_to(folder / "a.html")
+    (folder / "gone.html").symlink_to(tmp_path / "nowhere.html")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a page")
+    proc = wirecrawl.run("reprocess", str(folder), str(notes), str(tmp_path / "missing.html"), "--store",
+                         wirecrawl.store, "--workers", "1")
+    assert "articles stored: 1 (new 1" in proc.stdout
+    assert "inputs skipped: 5 (bad_symlink 3, no_such_file 1, unsupported_file 1)" in proc.stdout
+    assert f"skipped {folder / 'a.html'}: symbolic link loop" in proc.stderr
+    assert f"skipped {folder / 'gone.html'}: symbolic link to a missing file" in proc.stderr
+    assert f"skipped {notes}: not a WARC" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert [r["fetched_url"] for r in wirecrawl.export()] == [(folder / "good.html").as_uri()]
+
+
+def test_an_unreadable_folder_is_skipped_and_the_rest_is_read(tmp_path, monkeypatch):
+    import os
+
+    from pipelines import sources
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "hidden.html").write_text(article_html())
+    (tmp_path / "open.html").write_text(article_html())
+    (tmp_path / "locked").chmod(0)
+    if os.geteuid() == 0:   # root reads a mode-000 folder: make scandir answer as it does for anyone else
+        real = os.scandir
+
+        def scandir(path):
+            if str(path).endswith("locked"):
+                raise PermissionError(13, "Permission denied", str(path))
+            return real(path)
+        monkeypatch.setattr(sources.os, "scandir", scandir)
+    try:
+        files, skipped = sources.expand([str(tmp_path)])
+    finally:
+        (tmp_path / "locked").chmod(0o755)
+    assert files == [tmp_path / "open.html"]
+    assert [(s.fetched_url, s.reason, s.detail) for s in skipped] == [
+        (str(tmp_path / "locked"), "unreadable_folder", "Permission denied")]
+
+
+def test_a_file_name_that_is_not_utf8_is_stored_under_its_encoded_uri(wirecrawl, tmp_path):
+    import os
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    with open(os.path.join(os.fsencode(folder), b"caf\xff\xfe.html"), "w") as f:
+        f.write(article_html())
+    proc = wirecrawl.reprocess(folder)
+    assert "articles stored: 1 (new 1" in proc.stdout
+    (row,) = wirecrawl.export()
+    assert row["fetched_url"] == (folder / "caf").as_uri() + "%FF%FE.html"
+    assert wirecrawl.query("SELECT archive_path FROM articles") == [(f"{folder}/caf\\xff\\xfe.html",)]
+    again = wirecrawl.reprocess(folder)   # found again under the same URI: unchanged
+    assert "(new 0, updated 0, unchanged 1)" in again.stdout
 
 
 def test_an_unusable_store_exits_non_zero(wirecrawl, tmp_path):
@@ -116,3 +181,39 @@ def test_a_damaged_record_in_the_middle_of_a_warc_loses_only_itself(wirecrawl, t
     (url, detail), = wirecrawl.query("SELECT fetched_url, detail FROM rejects")
     third = data.find(magic, second + 1)
     assert url == f"warc:{warc.resolve()}#1" and f"reading resumes at byte {third}" in detail
+
+
+@pytest.mark.parametrize("name", ["lying.warc.gz", "lying.warc"])
+@pytest.mark.parametrize("length", [10 ** 12, 10 ** 9])
+def test_a_record_whose_length_lies_upward_loses_only_itself(wirecrawl, tmp_path, name, length):
+    """A flipped bit makes the second of four records claim 10^12 (or 10^9) bytes: it is one bad_record naming
+    its offset, and the records after it are read and stored."""
+    import gzip
+    import re
+    import zlib
+    records = [(f"https://news.example/{i}", article_html(title=f"Story number {i}").encode(), {"Content-Type": "text/html"})
+               for i in range(4)]
+    warc = write_warc(tmp_path / name, records, with_requests=False)
+    data = warc.read_bytes()
+    if name.endswith(".gz"):
+        members, pos = [], 0
+        while pos < len(data):
+            inflater = zlib.decompressobj(31)
+            members.append(inflater.decompress(data[pos:]))
+            pos = len(data) - len(inflater.unused_data)
+        members[1] = re.sub(rb"Content-Length: \d+", b"Content-Length: %d" % length, members[1], count=1)
+        offset = sum(len(gzip.compress(m)) for m in members[:1])
+        data = b"".join(gzip.compress(m) for m in members)
+    else:
+        offset = data.find(b"WARC/1.0", 1)
+        head_end = data.find(b"\r\n\r\n", offset)
+        data = data[:offset] + re.sub(rb"Content-Length: \d+", b"Content-Length: %d" % length,
+                                      data[offset:head_end], count=1) + data[head_end:]
+    warc.write_bytes(data)
+
+    proc = wirecrawl.reprocess(warc)
+    assert "articles stored: 3 (new 3, updated 0, unchanged 0)" in proc.stdout
+    assert "errors: 1 (bad_record 1)" in proc.stdout
+    assert [r["fetched_url"] for r in wirecrawl.export()] == [f"https://news.example/{i}" for i in (0, 2, 3)]
+    (url, offset_stored, detail), = wirecrawl.query("SELECT fetched_url, archive_offset, detail FROM rejects")
+    assert url == "https://news.example/1" and offset_stored == offset and "reading resumes at byte" in detail

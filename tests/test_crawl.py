@@ -138,6 +138,9 @@ def test_a_crawl_equals_a_reprocess_of_its_archive(tmp_path, network):
     offline = Wirecrawl(tmp_path / "offline")
     proc = offline.reprocess(c.archive)
     assert "errors: 0" in proc.stdout
+    # only the article pages count as pages; robots.txt, feeds, sitemaps and section pages are listed apart
+    assert f"articles stored: {len(crawled)} (new {len(crawled)}, updated 0, unchanged 0)" in proc.stdout, proc.stdout
+    assert "not articles: 0" in proc.stdout and "crawl_robots 3" in proc.stdout and "crawl_source 3" in proc.stdout
     assert offline.export() == crawled
 
 

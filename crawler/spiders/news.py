@@ -176,7 +176,7 @@ class NewsSpider(scrapy.Spider):
             self.run.counts.already_stored += 1
             return
         yield scrapy.Request(url, self.parse_article, errback=self._article_failed, cb_kwargs={"key": key},
-                             meta={"source": source})
+                             meta={"source": source, "wirecrawl_role": "article"})
 
     def parse_article(self, response, key: str):
         path, offset, date, sha1 = response.meta["archive"]

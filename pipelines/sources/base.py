@@ -1,6 +1,7 @@
 """What a source yields besides pages: records it could not read, and records it passes over."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -18,9 +19,22 @@ class BadRecord:
 
 @dataclass(frozen=True)
 class Skipped:
-    """A record that is not a page to process (a request record, a redirect): counted, not stored."""
+    """A record that is not a page to process (a request record, a redirect), or an input file or folder that
+    cannot be read (a symbolic link loop, a folder without read permission): counted, not stored."""
     fetched_url: str
     reason: str
+    detail: str = ""
+
+
+def path_text(path) -> str:
+    """A path as stored and shown: as it is, or, for a name that is not valid UTF-8 (bytes a file system
+    allows), with those bytes written as `\\xff` (SQLite and the terminal take no lone surrogates)."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
 
 
 def iso_utc(value: str | float | None) -> str:

@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 from ..model import Page, RawRef
-from .base import BadRecord, Skipped, iso_utc
+from .base import BadRecord, Skipped, iso_utc, path_text
 
 _MAX_DECODED = 64 * 1024 * 1024  # a compressed body never inflates past this (bombs)
+_MAX_RECORD = 1 << 32             # a record larger than 4 GiB is a broken length, not a page
 
 
 def read_warc(path: Path) -> Iterator[Page | BadRecord | Skipped]:
@@ -18,10 +20,11 @@ def read_warc(path: Path) -> Iterator[Page | BadRecord | Skipped]:
     next record after it (the next gzip member, or the next "WARC/1." line of an uncompressed file), so one
     corrupt record in a Common Crawl file does not lose the thousands after it."""
     path = path.resolve()
+    name = path_text(path)
     try:
         stream = open(path, "rb")
     except OSError as exc:
-        yield BadRecord(f"warc:{path}", RawRef(str(path)), "unreadable_file", str(exc))
+        yield BadRecord(f"warc:{name}", RawRef(name), "unreadable_file", exc.strerror or str(exc))
         return
     magic = _GZIP_MAGIC if path.name.lower().endswith(".gz") else _WARC_MAGIC
     with stream:
@@ -30,30 +33,50 @@ def read_warc(path: Path) -> Iterator[Page | BadRecord | Skipped]:
             stream.seek(start)
             try:
                 for record in ArchiveIterator(stream, parse_http=False):
-                    page = _page(path, record)
+                    page = _page(name, record)
+                    if isinstance(page, _Overlong):   # its Content-Length ran past the records after it
+                        break
                     last = record.stream_pos
                     yield page
-                return
+                else:
+                    return
+                damaged = record.stream_pos
+                resume = _next_record(stream, magic, damaged + 1)
+                yield BadRecord(page.url, RawRef(name, damaged), "bad_record", f"{page}; " + _resumes(resume))
+                if resume is None:
+                    return
+                start = resume
+                continue
             except Exception as exc:  # fastwarc raises on corrupt gzip data and malformed headers
                 damaged = last + 1 if last >= start else start
                 where = f"after the record at byte {last}" if last >= start else f"at byte {start}"
-                resume = _find(stream, magic, damaged + 1 if damaged == start else damaged)
-                while resume is not None and not _readable(stream, resume):
-                    resume = _find(stream, magic, resume + 1)
-                yield BadRecord(f"warc:{path}#{damaged}", RawRef(str(path), damaged), "bad_record",
-                                f"unreadable data {where}: {exc}; "
-                                + (f"reading resumes at byte {resume}" if resume is not None else "nothing readable after it"))
+                resume = _next_record(stream, magic, damaged + 1 if damaged == start else damaged)
+                yield BadRecord(f"warc:{name}#{damaged}", RawRef(name, damaged), "bad_record",
+                                f"unreadable data {where}: {exc}; " + _resumes(resume))
                 if resume is None:
                     return
                 start = resume
 
 
+def _next_record(stream, magic: bytes, offset: int) -> int | None:
+    """The offset of the next whole record at or after `offset`, or None."""
+    resume = _find(stream, magic, offset)
+    while resume is not None and not _readable(stream, resume):
+        resume = _find(stream, magic, resume + 1)
+    return resume
+
+
+def _resumes(resume: int | None) -> str:
+    return f"reading resumes at byte {resume}" if resume is not None else "nothing readable after it"
+
+
 def _readable(stream, offset: int) -> bool:
-    """Does a whole record start at this offset?"""
+    """Does a whole record, as long as it says it is, start at this offset?"""
     stream.seek(offset)
     try:
-        next(iter(ArchiveIterator(stream, parse_http=False))).reader.read()
-        return True
+        record = next(iter(ArchiveIterator(stream, parse_http=False)))
+        length = record.content_length
+        return length <= _MAX_RECORD and len(record.reader.read()) >= length
     except Exception:  # noqa: BLE001 (whatever fastwarc raises: not a record)
         return False
 
@@ -75,14 +98,31 @@ def _find(stream, magic: bytes, offset: int) -> int | None:
     return None
 
 
-def _page(path: Path, record) -> Page | BadRecord | Skipped:
-    ref = RawRef(str(path), record.stream_pos)
-    url = record.headers.get("WARC-Target-URI") or f"warc:{path}#{record.stream_pos}"
+@dataclass(frozen=True)
+class _Overlong:
+    """A record whose block is shorter than its Content-Length: the file ends inside it, or (one flipped bit
+    in the length) it claims the records after it. Either way reading resumes at the next whole record."""
+    url: str
+    detail: str
+
+    def __str__(self) -> str:
+        return self.detail
+
+
+def _page(name: str, record) -> Page | BadRecord | Skipped | _Overlong:
+    ref = RawRef(name, record.stream_pos)
+    url = record.headers.get("WARC-Target-URI") or f"warc:{name}#{record.stream_pos}"
+    length = record.content_length
+    if length > _MAX_RECORD:
+        return _Overlong(url, f"broken record: it declares a Content-Length of {length} bytes")
     if record.record_type != WarcRecordType.response:
         return Skipped(url, "not_a_response_record")
+    role = record.headers.get("WARC-Wirecrawl-Role")
+    if role not in (None, "article"):   # a crawl's robots.txt, feeds, sitemaps and section pages
+        return Skipped(url, f"crawl_{role}")
     block = record.reader.read()
-    if len(block) < record.content_length:
-        return BadRecord(url, ref, "bad_record", f"truncated record: {len(block)} of {record.content_length} bytes")
+    if len(block) < length:
+        return _Overlong(url, f"record shorter than its Content-Length ({len(block)} of {length} bytes: truncated, or a broken length)")
     head, sep, body = block.partition(b"\r\n\r\n")
     if not sep or not head.startswith(b"HTTP/"):
         return Skipped(url, "not_http")  # dns:, whois: and other non-HTTP responses
