@@ -40,3 +40,11 @@ def dedup_options(settings: BaseSettings) -> DedupOptions:
         exact_margin=settings.getfloat("DEDUP_EXACT_MARGIN"),
         window_days=settings.getint("DEDUP_WINDOW_DAYS"),
     )
+
+
+def store_uri(settings: BaseSettings, given: str | None) -> tuple[str, str]:
+    """The store URI a command uses, and what to add to a "no store" message: for the default (a path
+    relative to the working directory), where it was looked for."""
+    if given:
+        return given, ""
+    return settings.get("STORE_URI"), "; run from the project folder (where scrapy.cfg is) or pass --store URI"

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from .model import Article, Page, Rejected
 from .options import DedupOptions, ExtractOptions
 from .progress import by_reason
-from .store import StoreError, open_store
+from .store import ERRORS, StoreError, open_store
 from .store.lock import StoreBusy
 from .stories import Stories
 
@@ -105,6 +105,8 @@ class CrawlRun:
                 _LOG.warning("could not learn template lines after a commit (tried again at the end of the run): %s", exc)
 
     def close(self, status: str) -> CrawlCounts:
+        """End the run: commit, learn templates, record it. After a store failure (status failed) what
+        still fails is passed over: the failure already said is the one that counts."""
         try:
             self.commit()
             if status == "finished":
@@ -113,12 +115,21 @@ class CrawlRun:
                 self.stories.file_unfiled()
             self.counts.stories_joined = self.stories.counts.stories_joined
             self.counts.stories = self.store.stories().totals()
-            self.stories.close()
+            if status != "failed":   # (a failed store is no place to save the index: the next start rebuilds it)
+                self.stories.close()
+        except ERRORS:
+            if status != "failed":
+                raise
         finally:
             self.counts.elapsed_s = round(time.monotonic() - self.started, 3)
-            self.store.finish_run(self.run_id, status, asdict(self.counts))
-            self.store.close()
-            self._release()
+            try:
+                self.store.finish_run(self.run_id, status, asdict(self.counts))
+            except ERRORS:
+                if status != "failed":
+                    raise
+            finally:
+                self.store.close()
+                self._release()
         return self.counts
 
 

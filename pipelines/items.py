@@ -49,9 +49,15 @@ class StorePipeline:
         return cls(crawler)
 
     def process_item(self, item: dict) -> dict:
-        run = self.crawler.spider.run
-        if run is not None:
-            run.file(item["page"], item["outcome"], item["url_key"])
+        from .store import StoreError
+
+        spider = self.crawler.spider
+        if spider.run is not None:
+            try:
+                spider.run.file(item["page"], item["outcome"], item["url_key"])
+            except StoreError as exc:   # the page's savepoint is undone; it is fetched again by the next run
+                spider.run.counts.error("store_failed")
+                spider.store_failed(exc)
         outcome = item["outcome"]
         return {"url": item["page"].fetched_url, "outcome": type(outcome).__name__,
                 "reason": getattr(outcome, "reason", None)}

@@ -12,7 +12,7 @@ from .model import Article, Page, Rejected
 from .options import DedupOptions, ExtractOptions, RunOptions
 from .progress import Progress
 from .sources import HtmlFile, Skipped, path_text
-from .store import open_store
+from .store import ERRORS, failure, open_store
 from .stories import Stories
 from .workers import UNCHANGED, ExtractionPool
 
@@ -63,17 +63,20 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
     try:
         lock = store.writer_lock("reprocess")  # a crawl running on the store makes this run exit at once
         stories = Stories(store, dedup, rebuild=rebuild_stories)
-    except BaseException:
+        run_id = store.begin_run("reprocess", {"paths": paths, "extractor_version": extract.version(),
+                                               **asdict(run), **asdict(extract)})
+    except BaseException as exc:
         if lock is not None:
             lock.release()
         store.close()
+        if isinstance(exc, ERRORS):
+            raise failure(store.path, exc) from exc
         raise
     version = extract.version()
     counts = Counts()
     for item in passed_over:   # said one by one, counted by reason, and the run goes on with the rest
         counts.inputs_skipped[item.reason] = counts.inputs_skipped.get(item.reason, 0) + 1
         progress.say(f"skipped {item.fetched_url}: {item.detail}")
-    run_id = store.begin_run("reprocess", {"paths": paths, "extractor_version": version, **asdict(run), **asdict(extract)})
     status = "failed"
     started = time.monotonic()
 
@@ -161,16 +164,24 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
         status = "finished"
     except KeyboardInterrupt:
         status = "interrupted"
+    except ERRORS as exc:   # a full disk, a damaged page met on the way: said in one line, the run marked failed
+        raise failure(store.path, exc) from exc
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         counts.elapsed_s = round(time.monotonic() - started, 3)
-        counts.stories = {**asdict(stories.counts), **store.stories().totals()}
-        stories.close()
         progress.close()
-        store.finish_run(run_id, status, counts.as_dict())
-        store.close()
-        lock.release()
+        try:   # (after a store failure these may fail too: the first failure is the one reported)
+            counts.stories = {**asdict(stories.counts), **store.stories().totals()}
+            if status != "failed":   # (a failed store is no place to save the index: the next start rebuilds it)
+                stories.close()
+            store.finish_run(run_id, status, counts.as_dict())
+        except ERRORS:
+            if status != "failed":
+                raise
+        finally:
+            store.close()
+            lock.release()
     return counts, status
 
 

@@ -8,7 +8,8 @@ from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
 from pipelines.report import DEFAULT_MAX_STORIES, ReportError, build, report_format, write
-from pipelines.store import StoreError, open_store
+from crawler.options import store_uri
+from pipelines.store import ERRORS, NoStore, StoreError, failure, open_store
 
 
 class Command(ScrapyCommand):
@@ -38,12 +39,12 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if not opts.output:
             raise UsageError("-o FILE is required")
-        uri = opts.store or self.settings.get("STORE_URI")
+        uri, hint = store_uri(self.settings, opts.store)
         try:
             fmt = report_format(opts.output)
-            store = open_store(uri)
+            store = open_store(uri, read_only=True)
         except (ReportError, StoreError) as exc:
-            print(f"dedup-report: {exc}", file=sys.stderr)
+            print(f"dedup-report: {exc}{hint if isinstance(exc, NoStore) else ''}", file=sys.stderr)
             self.exitcode = 2
             return
         try:
@@ -54,6 +55,10 @@ class Command(ScrapyCommand):
                 n = page.write(report, store.stories(), opts.output, opts.max_stories)
             else:
                 n = write(report, opts.output)
+        except ERRORS as exc:  # a damaged store
+            print(f"dedup-report: {failure(store.path, exc, 'read')}", file=sys.stderr)
+            self.exitcode = 2
+            return
         except (ReportError, OSError) as exc:  # OSError: the file cannot be written (nothing half-written is left)
             print(f"dedup-report: {exc}", file=sys.stderr)
             self.exitcode = 2

@@ -7,8 +7,9 @@ import sys
 from scrapy.commands import ScrapyCommand
 from scrapy.exceptions import UsageError
 
+from crawler.options import store_uri
 from pipelines.export import ExportError, export_format, write
-from pipelines.store import StoreError, open_store
+from pipelines.store import ERRORS, NoStore, StoreError, failure, open_store
 
 
 class Command(ScrapyCommand):
@@ -30,15 +31,20 @@ class Command(ScrapyCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if not opts.output:
             raise UsageError("-o FILE is required")
+        uri, hint = store_uri(self.settings, opts.store)
         try:
             export_format(opts.output)
-            store = open_store(opts.store or self.settings.get("STORE_URI"))
+            store = open_store(uri, read_only=True)
         except (ExportError, StoreError) as exc:
-            print(f"export: {exc}", file=sys.stderr)
+            print(f"export: {exc}{hint if isinstance(exc, NoStore) else ''}", file=sys.stderr)
             self.exitcode = 2
             return
         try:
             n = write(store.iter_articles(), opts.output)
+        except ERRORS as exc:  # a damaged store: nothing half-written is left
+            print(f"export: {failure(store.path, exc, 'read')}", file=sys.stderr)
+            self.exitcode = 2
+            return
         except OSError as exc:  # the file cannot be written (nothing half-written is left)
             print(f"export: {exc}", file=sys.stderr)
             self.exitcode = 2

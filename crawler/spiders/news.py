@@ -20,7 +20,7 @@ from pipelines.crawl_run import CrawlRun, format_crawl_summary
 from pipelines.model import Page, RawRef
 from pipelines.sources.base import iso_utc
 from pipelines.stories import DedupParamsMismatch
-from pipelines.store import StoreError
+from pipelines.store import StoreDamaged, StoreError, StoreFull, StoreReadOnly
 
 
 class NewsSpider(scrapy.Spider):
@@ -65,7 +65,19 @@ class NewsSpider(scrapy.Spider):
                 self.run.commit()
             except StoreError as exc:   # those pages are not marked fetched: the next run fetches them again
                 self.run.counts.error("commit_failed")
-                self.logger.error("could not commit stored pages (the next run fetches them again): %s", exc)
+                if isinstance(exc, (StoreFull, StoreDamaged, StoreReadOnly)):
+                    self.store_failed(exc)
+                else:
+                    self.logger.error("could not commit stored pages (the next run fetches them again): %s", exc)
+
+    def store_failed(self, exc: StoreError) -> None:
+        """A full disk, a damaged or read-only store: no later page could be stored either, so the crawl
+        stops (status failed, exit status 2) after saying why in one line; what was committed stays."""
+        if getattr(self.crawler, "wirecrawl_exit", 0):
+            return
+        print(f"crawl: {exc}", file=sys.stderr, flush=True)
+        self.crawler.wirecrawl_exit = 2
+        self.crawler.engine.close_spider(self, "store_failed")
 
     async def start(self):
         if self.run is None:
@@ -203,7 +215,7 @@ class NewsSpider(scrapy.Spider):
         stats = self.crawler.stats
         self.run.counts.requests = stats.get_value("downloader/request_count", 0)
         self.run.counts.bytes = stats.get_value("downloader/response_bytes", 0)
-        status = "finished" if reason == "finished" else "interrupted" if reason == "shutdown" else reason
+        status = {"finished": "finished", "shutdown": "interrupted", "store_failed": "failed"}.get(reason, reason)
         if status == "finished":
             for url, (etag, modified) in self._validators.items():
                 if url not in self._incomplete:

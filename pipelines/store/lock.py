@@ -7,7 +7,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from .sqlite import StoreError
+from .sqlite import StoreError, failure
 
 
 class StoreBusy(StoreError):
@@ -17,7 +17,10 @@ class StoreBusy(StoreError):
 class WriterLock:
     def __init__(self, path: Path, command: str):
         self.path = path
-        self._file = open(path, "a+")
+        try:
+            self._file = open(path, "a+")
+        except OSError as exc:   # a read-only folder, a full disk
+            raise failure(path.with_name(path.name.removesuffix(".lock")), exc, "lock") from exc
         try:
             fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

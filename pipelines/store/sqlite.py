@@ -1,9 +1,12 @@
 """The embedded store: SQLite in WAL mode, one writer, each page's rows in one transaction."""
 from __future__ import annotations
 
+import errno
 import json
+import shutil
 import sqlite3
 import sys
+import urllib.parse
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import resources
@@ -27,6 +30,57 @@ _REJECT_COLUMNS = ("fetched_url", "kind", "reason", "detail", "fetched_at", "arc
 
 class StoreError(Exception):
     """The store cannot be opened or used; the message says which and why."""
+
+
+class NoStore(StoreError):
+    """A reader was pointed at a store that does not exist."""
+
+
+class StoreDamaged(StoreError):
+    """SQLite found the file corrupt."""
+
+
+class StoreFull(StoreError):
+    """The disk the store is on is full."""
+
+
+class StoreReadOnly(StoreError):
+    """A writer was given a store it may not write."""
+
+
+# What a store's methods can raise (a read that meets a damaged page raises SQLite's own error): a caller
+# turns it into a StoreError that says what to do with failure()
+ERRORS = (StoreError, sqlite3.Error)
+_ROOM = 64 * 1024 * 1024   # what a full store asks to be freed at least: a few commit groups, WAL included
+
+
+def failure(path: Path, exc: BaseException, doing: str = "use") -> StoreError:
+    """The StoreError that says what a failure of the store at `path` means to a user, and what to do."""
+    if isinstance(exc, StoreError):
+        return exc
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    err = getattr(exc, "errno", None)
+    if code == sqlite3.SQLITE_FULL or err == errno.ENOSPC:
+        try:
+            free = shutil.disk_usage(path.parent).free
+        except OSError:
+            free = 0
+        size = sum(p.stat().st_size for p in (path, path.with_name(path.name + "-wal")) if p.exists())
+        return StoreFull(f"the disk of store {path} is full ({_mb(free)} free there): free at least "
+                         f"{_mb(max(_ROOM, size))} and run again; nothing stored before is lost, and the pages of "
+                         "the commit that failed are read again")
+    if code == sqlite3.SQLITE_CORRUPT:
+        return StoreDamaged(f"the store {path} is damaged ({exc}): recover what it holds with "
+                            f"`sqlite3 {path} .recover | sqlite3 recovered.sqlite` and use recovered.sqlite, or "
+                            "build a new store with `scrapy reprocess` of the crawl's archive (data/archive/)")
+    if code == sqlite3.SQLITE_READONLY or err in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return StoreReadOnly(f"the store {path} is read-only ({exc}): this command writes to it; make it "
+                             "writable, or copy it to a writable place and pass --store")
+    return StoreError(f"cannot {doing} store {path}: {exc}")
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
 
 
 class SQLiteStore:
@@ -54,7 +108,17 @@ class SQLiteStore:
         return cls(Path(rest[1:]))
 
     # -- life cycle -------------------------------------------------------------------------
-    def open(self) -> "SQLiteStore":
+    def open(self, read_only: bool = False) -> "SQLiteStore":
+        """Open for writing (made when missing, migrated when older), or, for a reader, read-only: a
+        missing store is then a NoStore, and a store on a read-only disk or mount can be read."""
+        if read_only:
+            if not self.path.is_file():
+                raise NoStore(f"no store at {self.path.absolute()}")
+            db = self._open_read_only()
+            if db is not None:
+                self._db = db
+                return self
+            # an older schema: a writer migrates it first (a read-only one cannot be read by this version)
         db = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,11 +127,38 @@ class SQLiteStore:
         except BaseException as exc:
             if db is not None:
                 db.close()
-            if isinstance(exc, (sqlite3.Error, OSError, ValueError)):   # (ValueError: a row a migration cannot read)
+            if isinstance(exc, ValueError):   # a row a migration cannot read
                 raise StoreError(f"cannot open store {self.path}: {exc}") from exc
+            if isinstance(exc, (sqlite3.Error, OSError)):
+                raise failure(self.path, exc, "open") from exc
             raise
         self._db = db
         return self
+
+    def _open_read_only(self) -> sqlite3.Connection | None:
+        """A read-only connection, or None when the store has an older schema. On a read-only disk SQLite
+        cannot make the WAL index beside a WAL store: the file is then read as immutable (nothing can
+        write it there either)."""
+        uri = "file:" + urllib.parse.quote(str(self.path.resolve()))
+        for flags in ("?mode=ro", "?immutable=1"):
+            db = None
+            try:
+                db = sqlite3.connect(uri + flags, uri=True, isolation_level=None, timeout=30)
+                version = _schema_version(db)
+            except sqlite3.Error as exc:
+                if db is not None:
+                    db.close()
+                code = exc.sqlite_errorcode & 0xFF
+                if flags == "?mode=ro" and code in (sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY):
+                    continue
+                raise failure(self.path, exc, "open") from exc
+            if version == SCHEMA_VERSION:
+                return db
+            db.close()
+            if version not in ("1", "2", "3"):
+                raise StoreError(f"{self.path} has schema version {version}, this wirecrawl expects {SCHEMA_VERSION}")
+            return None
+        return None
 
     def _prepare(self, db: sqlite3.Connection) -> None:
         """Settings, and the schema: made, or migrated from an older one."""
@@ -125,18 +216,25 @@ class SQLiteStore:
             finally:
                 self._savepoints -= 1
             return
-        db.execute("BEGIN IMMEDIATE")
         try:
+            db.execute("BEGIN IMMEDIATE")
             yield db
             db.execute("COMMIT")
-        except sqlite3.Error as exc:  # disk full, locked too long: the rows are rolled back whole
-            db.execute("ROLLBACK")
-            self._forget()
-            raise StoreError(f"cannot write to store {self.path}: {exc}") from exc
+        except (sqlite3.Error, OSError) as exc:  # disk full, locked too long: the rows are rolled back whole
+            self._rollback()
+            raise failure(self.path, exc, "write to") from exc
         except BaseException:
-            db.execute("ROLLBACK")
-            self._forget()
+            self._rollback()
             raise
+
+    def _rollback(self) -> None:
+        """Undo the open transaction, if SQLite has not already (it rolls back by itself on a full disk)."""
+        if self.db.in_transaction:
+            try:
+                self.db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass   # the failure that led here is the one to report
+        self._forget()
 
     def _forget(self) -> None:
         """What this process remembers of the rows a rollback just undid."""
@@ -155,11 +253,17 @@ class SQLiteStore:
         return WriterLock(self.sidecar("lock"), command)
 
     def sidecar(self, name: str) -> Path:
-        """A folder beside the database for files that belong to it (the saved band index)."""
-        return self.path.with_name(f"{self.path.name}.{name}")
+        """A file or folder beside the database that belongs to it (the run lock, the saved band index),
+        named from its real path: every name of one store (a symbolic link, another relative path) has
+        the same lock and the same index."""
+        real = self.path.resolve()
+        return real.with_name(f"{real.name}.{name}")
 
     # -- runs ---------------------------------------------------------------------------------
     def begin_run(self, command: str, options: dict) -> int:
+        """Record a run as running. Called under the writer lock, so a run still marked running cannot be:
+        it was killed (kill -9, a power cut) before it could say how it ended, and is marked so."""
+        self.db.execute("UPDATE runs SET status='killed' WHERE status='running'")
         cur = self.db.execute(
             "INSERT INTO runs (command, started_at, status, options) VALUES (?, ?, 'running', ?)",
             (command, _now(), json.dumps(options, sort_keys=True)))

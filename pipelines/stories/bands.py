@@ -178,14 +178,9 @@ class BandIndex:
                 name = f"run{n}.{part}.npy"
                 if getattr(arr, "_wirecrawl_file", None) == folder / name:
                     continue  # already this file, unchanged since it was loaded
-                tmp = folder / f".{name}.tmp"
-                with open(tmp, "wb") as f:
-                    np.save(f, np.asarray(arr))
-                os.replace(tmp, folder / name)
+                _write_replacing(folder / name, lambda f: np.save(f, np.asarray(arr)))
             names.append(n)
-        tmp = folder / ".manifest.json.tmp"
-        tmp.write_text(json.dumps({**manifest, "runs": names}))
-        os.replace(tmp, folder / "manifest.json")
+        _write_replacing(folder / "manifest.json", lambda f: f.write(json.dumps({**manifest, "runs": names}).encode()))
 
     @classmethod
     def load(cls, folder: Path, bands: int, rows: int) -> tuple["BandIndex", dict] | None:
@@ -232,3 +227,16 @@ def _merge(a: Run, b: Run, keep) -> Run:
         mask = keep(ids)
         keys, ids = keys[mask], ids[mask]
     return Run(keys, ids)
+
+
+def _write_replacing(path: Path, write) -> None:
+    """Write a file through a temporary one renamed over it; a failed write (a full disk) leaves no
+    temporary file behind."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
