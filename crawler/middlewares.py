@@ -13,6 +13,7 @@ from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request, Response
+from scrapy.utils.asyncio import call_later
 
 from .archive import WarcArchive
 
@@ -97,16 +98,19 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
 
 
 class RetryAfterMiddleware:
-    """A 429 or 503 with Retry-After holds every request to that host for that long (capped); Scrapy's
-    retry middleware then retries the request."""
+    """A 429 or 503 with Retry-After holds that host for that long (capped): its download slot dispatches
+    nothing more until then, requests already queued in it included, and a request that reaches the slot
+    later waits here first (a slot left idle may be dropped and made anew). Scrapy's retry middleware then
+    retries the request, which waits like the others."""
 
-    def __init__(self, cap: float):
+    def __init__(self, cap: float, crawler=None):
         self.cap = cap
+        self.crawler = crawler
         self.hold: dict[str, float] = {}
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.settings.getfloat("RETRY_AFTER_MAX"))
+        return cls(crawler.settings.getfloat("RETRY_AFTER_MAX"), crawler)
 
     async def process_request(self, request: Request, spider=None) -> None:
         until = self.hold.get(urlsplit(request.url).netloc)
@@ -117,9 +121,22 @@ class RetryAfterMiddleware:
         if response.status in (429, 503):
             wait = _retry_after(response.headers.get(b"Retry-After"))
             if wait is not None:
+                wait = min(wait, self.cap)
                 host = urlsplit(request.url).netloc
-                self.hold[host] = max(self.hold.get(host, 0), time.monotonic() + min(wait, self.cap))
+                self.hold[host] = max(self.hold.get(host, 0), time.monotonic() + wait)
+                self._hold_slot(request, self.hold[host] - time.monotonic())
         return response
+
+    def _hold_slot(self, request: Request, wait: float) -> None:
+        """Stop the host's download slot for `wait` seconds the way its own download delay does: a pending
+        call that resumes its queue (Scrapy's downloader dispatches nothing from a slot that has one)."""
+        downloader = getattr(getattr(self.crawler, "engine", None), "downloader", None)
+        slot = downloader.slots.get(downloader.get_slot_key(request)) if downloader is not None else None
+        if slot is None:
+            return
+        if slot.latercall:
+            slot.latercall.cancel()
+        slot.latercall = call_later(wait, downloader._latercall, slot)
 
 
 def _retry_after(value: bytes | None) -> float | None:

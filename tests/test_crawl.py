@@ -6,6 +6,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -245,6 +246,42 @@ feeds = ["{blocked.url('/feed.xml')}"]
     assert ok.hits["/article/flaky"] == 3
     assert len(times) == 2 and times[1] - times[0] >= 1.9          # Retry-After: 2 was honoured
     assert blocked.hits == {"/robots.txt": 3}                      # robots.txt 503 (retried): nothing else fetched
+
+
+def test_a_retry_after_holds_the_whole_host(tmp_path, network):
+    """The first article request to reach the host answers 429 with Retry-After: 3. Until then the host gets
+    no request but those its download slot had already sent (at most its 2 at a time); the other ten
+    articles and the retry come after the hold. (With a download delay of 0, Scrapy's slot sends its whole
+    queue at once, so nothing is left in it to hold: the test keeps a small delay, as every real crawl has.)"""
+    o = network()
+    o.page("/robots.txt", "User-agent: *\nAllow: /\n", "text/plain")
+    hold = 3.0
+    arrivals: list[tuple[float, str]] = []
+    lock = threading.Lock()
+
+    def article(i):
+        def handler(req):
+            with lock:
+                arrivals.append((time.monotonic(), req.path))
+                first = len(arrivals) == 1
+            if first:
+                return 429, {"Content-Type": "text/plain", "Retry-After": str(int(hold))}, b"slow down"
+            return 200, {"Content-Type": "text/html"}, _article(f"Story {i}", story(1400 + i), ago(2)).encode()
+        return handler
+
+    paths = [f"/article/story-{i}" for i in range(11)]
+    for i, p in enumerate(paths):
+        o.route(p, article(i))
+    o.page("/feed.xml", rss([(o.url(p), p, ago(1)) for p in paths]), "application/rss+xml")
+    c = Crawl(tmp_path)
+    c.sources.write_text(f'[[outlet]]\nname = "Limited"\nfeeds = ["{o.url("/feed.xml")}"]\n')
+    proc = c.crawl(DOWNLOAD_TIMEOUT=30, DOWNLOAD_DELAY=0.1, AUTOTHROTTLE_ENABLED=False)
+    assert "crawl finished" in proc.stdout, proc.stdout + proc.stderr
+    assert {r["fetched_url"] for r in c.export()} == {o.url(p) for p in paths}
+    limited_at, limited = arrivals[0]
+    during = [p for t, p in arrivals[1:] if t < limited_at + hold]
+    assert len(during) <= 2, during   # what the slot had sent before it saw the 429
+    assert len(arrivals) == 12 and [t for t, p in arrivals[1:] if p == limited][0] >= limited_at + hold
 
 
 def _slow_network(make, n: int = 40):

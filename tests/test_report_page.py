@@ -104,6 +104,8 @@ def test_filters_empty_store_and_the_cap(labelled, tmp_path):
 
     empty = type(labelled)(tmp_path / "empty")
     empty.store_path.parent.mkdir()
+    from pipelines.store import open_store
+    open_store(empty.store).close()   # a store made (by a first run) that holds nothing yet
     doc, proc = report(empty, tmp_path, name="empty.html")
     assert proc.returncode == 0 and "the store holds no articles yet" in text(doc.get_element_by_id("empty"))
     assert text(doc.get_element_by_id("story-count")) == "0"
