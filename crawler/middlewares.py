@@ -3,6 +3,7 @@ follow meta refreshes without decoding whole pages."""
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -183,7 +184,12 @@ class ContactUserAgent:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(f"wirecrawl/0.1 (+{crawler.settings.get('CONTACT')})")
+        contact = (crawler.settings.get("CONTACT") or "").strip()
+        if not contact:
+            print("crawl: warning: CONTACT is not set, so the User-Agent tells the sites no way to reach you; "
+                  "set it in crawler/settings.py or with -s CONTACT=you@example.org", file=sys.stderr, flush=True)
+            return cls("wirecrawl/0.1")
+        return cls(f"wirecrawl/0.1 (+{contact})")
 
     def process_request(self, request: Request, spider=None) -> None:
         request.headers[b"User-Agent"] = self.user_agent

@@ -28,12 +28,12 @@ MAX_PAGE_BYTES = 20_000_000         # a larger page is stored as not_article/too
 STORE_URI = "sqlite:///data/wirecrawl.sqlite"  # relative to the working directory
 TEMPLATE_MIN_ARTICLES = 3           # a line in this many distinct articles of one host is template chrome
 
-LOG_LEVEL = "INFO"
+LOG_LEVEL = "WARNING"   # progress and the summary are printed anyway; -L INFO shows Scrapy's own log
 
 # The crawl (`scrapy crawl news`): its own settings, then Scrapy's, set for a polite, safe news crawler.
 ARCHIVE_DIR = "data/archive"        # rotating WARC files of every response (relative to the working directory)
 ARCHIVE_MAX_BYTES = 1_000_000_000   # start a new WARC file past this size
-CONTACT = "https://github.com/wirecrawl/wirecrawl"  # put your e-mail or page here: it goes in the User-Agent
+CONTACT = ""   # your e-mail or page: it goes in the User-Agent (a crawl without it warns at start)
 RETRY_AFTER_MAX = 300.0             # longest Retry-After honoured, in seconds
 SITEMAP_MAX_DEPTH = 3               # sitemap index levels followed
 SOURCES = "seeds/sources.toml"      # the outlet list (or -a sources=PATH)
@@ -73,4 +73,4 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 RETRY_TIMES = 2
 ROBOTSTXT_OBEY = True
 TELNETCONSOLE_ENABLED = False
-USER_AGENT = f"wirecrawl/0.1 (+{CONTACT})"  # what robots.txt rules are matched against
+USER_AGENT = "wirecrawl/0.1"  # what robots.txt rules are matched against (requests also carry CONTACT)

@@ -50,6 +50,15 @@ def atomic_file(target: str):
         tmp.unlink(missing_ok=True)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(row: dict) -> dict:
+    """A CSV row whose scraped strings cannot run as spreadsheet formulas (OWASP's CSV injection advice): a
+    text cell that starts with =, +, -, @, a tab or a carriage return is written with a leading '."""
+    return {k: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v for k, v in row.items()}
+
+
 def _write(items: Iterable[dict], out: TextIO, fmt: str) -> int:
     n = 0
     if fmt == "csv":
@@ -60,7 +69,7 @@ def _write(items: Iterable[dict], out: TextIO, fmt: str) -> int:
     for item in items:
         row = {k: item.get(k) for k in EXPORT_FIELDS}
         if fmt == "csv":
-            writer.writerow({k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()})
+            writer.writerow(csv_safe({k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()}))
         elif fmt == "json":
             out.write(("," if n else "") + "\n" + json.dumps(row, ensure_ascii=False))
         else:

@@ -116,6 +116,21 @@ def slow(seconds: float, body: str = "<html><body>late</body></html>"):
     return handler
 
 
+class Held:
+    """A handler that answers only once the test releases it: `requested` is set when a request arrives,
+    and the answer waits for `release` (an event, not a duration), so a run is caught mid-way for certain."""
+
+    def __init__(self, body: str, content_type: str = "application/rss+xml"):
+        self.requested = threading.Event()
+        self.release = threading.Event()
+        self.body, self.content_type = body.encode(), content_type
+
+    def __call__(self, req):
+        self.requested.set()
+        self.release.wait(600)
+        return 200, {"Content-Type": self.content_type}, self.body
+
+
 def gzip_bomb(size: int):
     blob = gzip.compress(b"\0" * size, compresslevel=9)
     return lambda req: (200, {"Content-Type": "text/html", "Content-Encoding": "gzip"}, blob)

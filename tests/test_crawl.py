@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import ROOT, Wirecrawl
-from newsnet import Outlet, ago, conditional, flaky, gzip_bomb, news_sitemap, rss, slow
+from newsnet import Held, Outlet, ago, conditional, flaky, gzip_bomb, news_sitemap, rss, slow
 from pages import article_html, write_warc
 from stories_fixtures import story, trimmed
 
@@ -157,21 +157,30 @@ def test_a_bad_outlet_list_fails_before_fetching_with_its_line(tmp_path, network
 
 def test_a_second_crawl_on_the_same_store_exits_at_once(tmp_path, network):
     wire, paper, gazette = build_network(network)
-    wire.route("/feed.xml", slow(4, rss([])))
+    feed = Held(rss([]))
+    wire.route("/feed.xml", feed)   # the first crawl is held on it (it holds the store) until the checks are made
     c = Crawl(tmp_path)
     write_sources(c.sources, wire, paper, gazette)
-    first = c.start(DOWNLOAD_TIMEOUT=10)
-    time.sleep(2.5)
+    first = c.start(DOWNLOAD_TIMEOUT=600)
+    try:
+        assert feed.requested.wait(300), "the first crawl never asked for its feed"
+        _a_second_run_is_refused(c, tmp_path)
+    finally:
+        feed.release.set()
+    first.communicate(timeout=300)
+    assert first.returncode == 0
+    assert not c.query("SELECT 1 FROM articles WHERE fetched_url = 'https://elsewhere.example/a'")
+    warc = tmp_path / "saved.warc.gz"
+    c.reprocess(warc)  # and once the crawl is over, it can
+    assert c.query("SELECT 1 FROM articles WHERE fetched_url = 'https://elsewhere.example/a'")
+
+
+def _a_second_run_is_refused(c, tmp_path):
     second = c.crawl(check=False)
     assert second.returncode == 2 and "another crawl is running" in second.stderr
     warc = write_warc(tmp_path / "saved.warc.gz", [("https://elsewhere.example/a", article_html().encode(), {"Content-Type": "text/html"})])
     offline = c.run("reprocess", str(warc), "--store", c.store, check=False)  # nor does a reprocess write meanwhile
     assert offline.returncode == 2 and "another crawl is running" in offline.stderr and "this reprocess exits" in offline.stderr
-    first.communicate(timeout=60)
-    assert first.returncode == 0
-    assert not c.query("SELECT 1 FROM articles WHERE fetched_url = 'https://elsewhere.example/a'")
-    c.reprocess(warc)  # and once the crawl is over, it can
-    assert c.query("SELECT 1 FROM articles WHERE fetched_url = 'https://elsewhere.example/a'")
 
 
 def test_the_shipped_outlet_list_is_valid():
@@ -284,18 +293,33 @@ def test_a_retry_after_holds_the_whole_host(tmp_path, network):
     assert len(arrivals) == 12 and [t for t, p in arrivals[1:] if p == limited][0] >= limited_at + hold
 
 
-def _slow_network(make, n: int = 40):
-    """One outlet whose article pages each take 0.3 s, so a crawl is caught mid-way."""
+def _held_network(make, n: int = 40, free: int = 5):
+    """One outlet whose first `free` article requests are answered at once and the others only once the
+    test sets the returned event, so a crawl is caught mid-way for certain."""
     o = make()
     o.page("/robots.txt", "User-agent: *\nAllow: /\n", "text/plain")
+    gate = threading.Event()
     paths = [f"/article/story-{i}" for i in range(n)]
+    answered = iter(range(n * 10))
+    lock = threading.Lock()
+
+    def page(i):
+        body = _article(f"Story {i}", story(1300 + i), ago(2)).encode()
+
+        def handler(req):
+            with lock:
+                arrival = next(answered)
+            if arrival >= free:
+                gate.wait(600)
+            return 200, {"Content-Type": "text/html"}, body
+        return handler
     for i, p in enumerate(paths):
-        o.route(p, slow(0.3, _article(f"Story {i}", story(1300 + i), ago(2))))
+        o.route(p, page(i))
     o.route("/feed.xml", conditional(rss([(o.url(p), p, ago(1)) for p in paths]), '"v1"'))  # a stopped run must not keep its ETag
-    return o, paths
+    return o, paths, gate
 
 
-def _wait_for_articles(c, n: int, timeout: float = 30):
+def _wait_for_articles(c, n: int, timeout: float = 300):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if c.store_path.exists():
@@ -310,13 +334,16 @@ def _wait_for_articles(c, n: int, timeout: float = 30):
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_a_stopped_crawl_loses_nothing_and_the_next_run_fetches_only_what_it_missed(tmp_path, network, sig):
-    o, paths = _slow_network(network)
+    o, paths, gate = _held_network(network)
     c = Crawl(tmp_path)
     c.sources.write_text(f'[[outlet]]\nname = "Slow"\nfeeds = ["{o.url("/feed.xml")}"]\n')
-    proc = c.start()
-    _wait_for_articles(c, 3)
-    proc.send_signal(sig)
-    out, err = proc.communicate(timeout=60)
+    proc = c.start(DOWNLOAD_TIMEOUT=600)
+    try:
+        _wait_for_articles(c, 3)
+        proc.send_signal(sig)
+    finally:
+        gate.set()   # the pages in flight are answered (a SIGTERM'd crawl waits for them)
+    out, err = proc.communicate(timeout=300)
     assert c.query("PRAGMA integrity_check") == [("ok",)]
     stored_first = {r[0] for r in c.query("SELECT fetched_url FROM articles")}
     assert 3 <= len(stored_first) < len(paths)
@@ -328,6 +355,8 @@ def test_a_stopped_crawl_loses_nothing_and_the_next_run_fetches_only_what_it_mis
     hits_first = dict(o.hits)
     second = c.crawl()
     assert "crawl finished" in second.stdout
+    first_status = "interrupted" if sig == signal.SIGTERM else "killed"   # (a SIGKILLed run cannot say it ended)
+    assert c.query("SELECT status FROM runs ORDER BY id") == [(first_status,), ("finished",)]
     assert {r["fetched_url"] for r in c.export()} == {o.url(p) for p in paths}
     assert all(r["story_id"] for r in c.export())
     for p in paths:
@@ -367,3 +396,32 @@ def test_a_store_error_while_learning_templates_after_a_commit_is_counted_and_lo
     store = open_store(f"sqlite:///{tmp_path / 's.sqlite'}")
     assert not any(line in t for (t,) in store.db.execute("SELECT text FROM articles"))
     store.close()
+
+
+def test_the_crawl_command_helps_a_new_user(tmp_path, network):
+    """A wrong spider name is one line (no traceback); -h names the crawl's settings; by default a crawl prints
+    its summary and warnings only, and warns once that CONTACT is unset, which the User-Agent then lacks."""
+    c = Crawl(tmp_path)
+    wrong = c.run("crawl", "newz", check=False)
+    assert wrong.returncode == 2 and "no spider named 'newz'" in wrong.stderr and "Traceback" not in wrong.stderr
+    helped = c.run("crawl", "news", "-h")
+    for word in ("-a sources=PATH", "STORE_URI", "ARCHIVE_DIR", "CONTACT", "-L INFO"):
+        assert word in helped.stdout, word
+
+    o = network()
+    agents = []
+    o.page("/robots.txt", "User-agent: *\nAllow: /\n", "text/plain")
+
+    def feed(req):
+        agents.append(req.headers.get("User-Agent"))
+        return 200, {"Content-Type": "application/rss+xml"}, rss([]).encode()
+    o.route("/feed.xml", feed)
+    c.sources.write_text(f'[[outlet]]\nname = "Quiet"\nfeeds = ["{o.url("/feed.xml")}"]\n')
+    settings = {k: v for k, v in FAST.items() if k != "LOG_LEVEL"}
+    opts = [f"-s{k}={v}" for k, v in {**settings, "STORE_URI": c.store, "ARCHIVE_DIR": str(c.archive)}.items()]
+    plain = c.run("crawl", "news", "-a", f"sources={c.sources}", *opts)
+    assert "crawl finished" in plain.stdout and " INFO: " not in plain.stderr, plain.stderr
+    assert plain.stderr.count("CONTACT is not set") == 1 and agents == ["wirecrawl/0.1"]
+    verbose = c.run("crawl", "news", "-a", f"sources={c.sources}", *opts, "-s", "CONTACT=desk@example.org", "-L", "INFO")
+    assert " INFO: " in verbose.stderr and "CONTACT is not set" not in verbose.stderr
+    assert agents[-1] == "wirecrawl/0.1 (+desk@example.org)"

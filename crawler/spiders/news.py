@@ -3,6 +3,7 @@ section pages, and hand every article page to the item pipelines (extract, store
 from __future__ import annotations
 
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
@@ -23,6 +24,9 @@ from pipelines.stories import DedupParamsMismatch
 from pipelines.store import StoreDamaged, StoreError, StoreFull, StoreReadOnly
 
 
+_PROGRESS_EVERY_S = 10.0   # a progress line on stderr, as reprocess prints one
+
+
 class NewsSpider(scrapy.Spider):
     name = "news"
 
@@ -35,6 +39,7 @@ class NewsSpider(scrapy.Spider):
         self._sitemaps_seen: set[str] = set()
         self._validators: dict[str, tuple[str | None, str | None]] = {}   # saved when the run finishes
         self._incomplete: set[str] = set()   # sources with an article that failed: no validators saved
+        self._last_progress = time.monotonic()
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -60,6 +65,12 @@ class NewsSpider(scrapy.Spider):
         self._committer.start(0.25, now=False)
 
     def _commit(self) -> None:
+        if self.run is not None and time.monotonic() - self._last_progress >= _PROGRESS_EVERY_S:
+            self._last_progress = time.monotonic()
+            c = self.run.counts
+            print(f"[wirecrawl] {self.crawler.stats.get_value('downloader/request_count', 0)} requests, articles "
+                  f"{sum(c.articles.values())}, not-articles {sum(c.not_articles.values())}, errors "
+                  f"{sum(c.errors.values())}", file=sys.stderr, flush=True)
         if self.run is not None:
             try:
                 self.run.commit()

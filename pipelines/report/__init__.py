@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from itertools import groupby
 from pathlib import Path
 
-from ..export import atomic_file
+from ..export import atomic_file, csv_safe
 
 FORMATS = (".json", ".csv", ".html")
 DEFAULT_MAX_STORIES = 500  # the HTML page lists this many stories, largest first
@@ -93,9 +93,10 @@ def write(report: dict, target: str) -> int:
             writer.writeheader()
             for s in report["stories"]:
                 for m, fetched, wire in zip(s["members"], s["_fetched"], s["_wire"]):
-                    writer.writerow({"story_id": s["story_id"], "size": s["size"], "origin_url": s["origin"]["url"],
-                                     "first_published": s["first_published"], "spread_seconds": s["spread_seconds"],
-                                     "fetched_url": fetched, "wire_source": wire, **m})
+                    writer.writerow(csv_safe({
+                        "story_id": s["story_id"], "size": s["size"], "origin_url": s["origin"]["url"],
+                        "first_published": s["first_published"], "spread_seconds": s["spread_seconds"],
+                        "fetched_url": fetched, "wire_source": wire, **m}))
     return len(report["stories"])
 
 
