@@ -189,6 +189,16 @@ def test_the_shipped_outlet_list_is_valid():
     assert len(outlets) >= 6 and all(o.feeds or o.sitemaps or o.sections for o in outlets)
 
 
+def test_the_readme_outlet_example_is_valid(tmp_path):
+    import re
+
+    from crawler.outlets import load_outlets
+    example = re.search(r"```toml\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL).group(1)
+    (tmp_path / "sources.toml").write_text(example)
+    (outlet,) = load_outlets(tmp_path / "sources.toml")
+    assert outlet.feeds and outlet.sitemaps and outlet.sections and outlet.max_age_days == 2
+
+
 LOGIN = ('<html><head><title>Sign in</title></head><body><form action="/login" method="post">'
          '<input name="user"><input type="password" name="pw"><button>Sign in</button></form></body></html>')
 
@@ -290,7 +300,7 @@ def test_a_retry_after_holds_the_whole_host(tmp_path, network):
     limited_at, limited = arrivals[0]
     during = [p for t, p in arrivals[1:] if t < limited_at + hold]
     assert len(during) <= 2, during   # what the slot had sent before it saw the 429
-    assert len(arrivals) == 12 and [t for t, p in arrivals[1:] if p == limited][0] >= limited_at + hold
+    assert len(arrivals) == 12 and next(t for t, p in arrivals[1:] if p == limited) >= limited_at + hold
 
 
 def _held_network(make, n: int = 40, free: int = 5):

@@ -11,7 +11,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT, Wirecrawl
 from pages import article_html
 from stories_fixtures import story
@@ -31,7 +30,7 @@ def _in_private_mount(tmp_path, mount: str, then: list[list[str]]) -> subprocess
         pytest.fail("util-linux's unshare is needed for the full-disk and read-only tests")
     flags = ["--mount"] + (["--map-root-user"] if os.geteuid() != 0 else [])
     script = "set -e\n" + mount + "\nset +e" + "".join(f"\n{shlex.join(cmd)}; echo \"exit=$?\"" for cmd in then)
-    return subprocess.run(["unshare", *flags, "sh", "-c", script], cwd=ROOT, capture_output=True, text=True,
+    return subprocess.run(["unshare", *flags, "sh", "-c", script], check=False, cwd=ROOT, capture_output=True, text=True,
                           timeout=600)
 
 
@@ -45,7 +44,8 @@ def test_readers_of_a_missing_store_say_so_and_create_nothing(wirecrawl, tmp_pat
         assert proc.returncode == 2 and f"no store at {wirecrawl.store_path}" in proc.stderr, proc.stderr
         assert "--store" not in proc.stderr.split("no store at", 1)[1]    # a store named on purpose: no hint
     # the default store, from a folder inside the project that is not its root: the hint says where to run
-    proc = subprocess.run(_scrapy("export", "-o", "-"), cwd=ROOT / "tests", capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(_scrapy("export", "-o", "-"), check=False, cwd=ROOT / "tests", capture_output=True, text=True,
+                          timeout=600)
     assert proc.returncode == 2 and "no store at" in proc.stderr and "run from the project folder" in proc.stderr
     assert not wirecrawl.store_path.exists() and not (ROOT / "tests" / "data").exists()
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from scrapy.commands import ScrapyCommand
@@ -44,6 +45,9 @@ class Command(ScrapyCommand):
         except ERRORS as exc:  # a damaged store: nothing half-written is left
             print(f"export: {failure(store.path, exc, 'read')}", file=sys.stderr)
             self.exitcode = 2
+            return
+        except BrokenPipeError:   # `export -o - | head`: the reader has what it wanted
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (open until exit: the last flush must not fail again)
             return
         except OSError as exc:  # the file cannot be written (nothing half-written is left)
             print(f"export: {exc}", file=sys.stderr)

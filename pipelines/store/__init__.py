@@ -1,7 +1,16 @@
 """Stores, chosen by URI scheme. SQLite is the embedded default; other backends plug in here."""
 from __future__ import annotations
 
-from .sqlite import ERRORS, NoStore, SQLiteStore, StoreDamaged, StoreError, StoreFull, StoreReadOnly, failure
+from .sqlite import (
+    ERRORS,
+    NoStore,
+    SQLiteStore,
+    StoreDamaged,
+    StoreError,
+    StoreFull,
+    StoreReadOnly,
+    failure,
+)
 
 _SCHEMES = {"sqlite": SQLiteStore}
 

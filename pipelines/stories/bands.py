@@ -178,7 +178,7 @@ class BandIndex:
                 name = f"run{n}.{part}.npy"
                 if getattr(arr, "_wirecrawl_file", None) == folder / name:
                     continue  # already this file, unchanged since it was loaded
-                _write_replacing(folder / name, lambda f: np.save(f, np.asarray(arr)))
+                _write_replacing(folder / name, lambda f, arr=arr: np.save(f, np.asarray(arr)))
             names.append(n)
         _write_replacing(folder / "manifest.json", lambda f: f.write(json.dumps({**manifest, "runs": names}).encode()))
 
