@@ -13,6 +13,10 @@ from pathlib import Path
 from isal import igzip  # ISA-L's gzip: the same format as zlib's, about 5x less CPU at level 1
 
 
+class ArchiveError(Exception):
+    """The archive cannot be written (a full disk, a read-only folder); the message says where and what to do."""
+
+
 class WarcArchive:
     def __init__(self, folder: Path, max_bytes: int, gzip_level: int = 1):
         self.folder = folder
@@ -22,12 +26,30 @@ class WarcArchive:
         self._path: Path | None = None
         self._seq = 0
         self.bytes_written = 0
+        self._failed: str | None = None   # once a write fails, every later one fails alike
 
     def write(self, url: str, method: str, request_headers: list[tuple[str, str]], status: int, reason: str,
               headers: list[tuple[str, str]], body: bytes, role: str = "article") -> tuple[str, int, str, str]:
         """Append a request and a response record, the response marked with what the crawl fetched it as
-        (`WARC-Wirecrawl-Role`: article, source or robots, so reprocess counts only articles as pages); returns (file, response record offset, WARC-Date,
-        the body's SHA-1 in hex), the digest so that nothing hashes the body a second time."""
+        (`WARC-Wirecrawl-Role`: article, source or robots, so reprocess counts only articles as pages);
+        returns (file, response record offset, WARC-Date, the body's SHA-1 in hex), the digest so that
+        nothing hashes the body a second time. Raises ArchiveError when the archive cannot be written: the
+        page then goes unstored (no row may point at a record that is not there)."""
+        if self._failed is not None:
+            raise ArchiveError(self._failed)
+        try:
+            return self._write_pair(url, method, request_headers, status, reason, headers, body, role)
+        except OSError as exc:
+            self._failed = (f"cannot write the archive in {self.folder} ({exc.strerror or exc}): free space there "
+                            "(or set ARCHIVE_DIR) and run again; the pages not archived are fetched by the next run")
+            try:
+                self.close()
+            except OSError:
+                self._out = None
+            raise ArchiveError(self._failed) from exc
+
+    def _write_pair(self, url: str, method: str, request_headers: list[tuple[str, str]], status: int, reason: str,
+                    headers: list[tuple[str, str]], body: bytes, role: str) -> tuple[str, int, str, str]:
         self._open_for(len(body))
         date = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
         self._write("request", url, date, _http_head(f"{method} {url} HTTP/1.1", request_headers), b"")

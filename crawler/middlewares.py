@@ -16,7 +16,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.utils.asyncio import call_later
 
-from .archive import WarcArchive
+from .archive import ArchiveError, WarcArchive
 
 _HOP_HEADERS = {b"content-encoding", b"transfer-encoding", b"content-length"}
 
@@ -44,8 +44,12 @@ class ArchiveMiddleware:
                        if k.lower() not in _HOP_HEADERS for v in vs]
             headers.append(("Content-Length", str(len(response.body))))
             req_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, vs in request.headers.items() for v in vs]
-            request.meta["archive"] = self.archive.write(response.url, request.method, req_headers, response.status,
-                                                         "", headers, response.body, _role(request))
+            try:
+                request.meta["archive"] = self.archive.write(response.url, request.method, req_headers,
+                                                             response.status, "", headers, response.body, _role(request))
+            except ArchiveError as exc:   # a full disk: the crawl stops, saying so once; this page is not stored
+                self.crawler.spider.fail(str(exc))
+                raise IgnoreRequest(str(exc)) from None
             # (path, offset, date, sha1)
             self.crawler.stats.set_value("wirecrawl/archive_bytes", self.archive.bytes_written)
         return response

@@ -57,7 +57,7 @@ class StorePipeline:
                 spider.run.file(item["page"], item["outcome"], item["url_key"])
             except StoreError as exc:   # the page's savepoint is undone; it is fetched again by the next run
                 spider.run.counts.error("store_failed")
-                spider.store_failed(exc)
+                spider.fail(str(exc))
         outcome = item["outcome"]
         return {"url": item["page"].fetched_url, "outcome": type(outcome).__name__,
                 "reason": getattr(outcome, "reason", None)}

@@ -160,3 +160,55 @@ def test_a_run_killed_with_sigkill_is_marked_killed_by_the_next(wirecrawl, tmp_p
         db.execute("UPDATE runs SET status='running', finished_at=NULL")
     wirecrawl.reprocess(page)
     assert wirecrawl.query("SELECT status FROM runs ORDER BY id") == [("killed",), ("finished",)]
+
+
+@pytest.mark.parametrize("full", ["store", "archive"])
+def test_a_crawl_on_a_full_disk_stops_in_one_line_and_the_next_run_fetches_the_rest(tmp_path, full):
+    """The store and the archive on a 1 MB file system (or only the archive, on 200 KB), 300 articles to fetch:
+    the crawl stops when the disk is full with one line and exit status 2, the store stays whole, and with
+    room again the next crawl stores the pages the first one did not."""
+    from newsnet import Outlet, ago, rss
+    from test_crawl import FAST, _article
+
+    o = Outlet()
+    try:
+        o.page("/robots.txt", "User-agent: *\nAllow: /\n", "text/plain")
+        paths = [f"/article/story-{i}" for i in range(300)]
+        for i, p in enumerate(paths):
+            o.page(p, _article(f"Story {i} of the day", story(1500 + i, 8), ago(2)))
+        o.page("/feed.xml", rss([(o.url(p), p, ago(1)) for p in paths]), "application/rss+xml")
+        (tmp_path / "sources.toml").write_text(f'[[outlet]]\nname = "Big"\nfeeds = ["{o.url("/feed.xml")}"]\n')
+        disk, saved = tmp_path / "disk", tmp_path / "saved"
+        disk.mkdir()
+
+        def crawl(folder, archive):
+            settings = {**FAST, "STORE_URI": f"sqlite:///{folder / 'store.sqlite'}", "ARCHIVE_DIR": str(archive),
+                        "CONTACT": "tests@example.org"}
+            return _scrapy("crawl", "news", "-a", f"sources={tmp_path / 'sources.toml'}",
+                           *[f"-s{k}={v}" for k, v in settings.items()])
+        if full == "store":
+            first = crawl(disk, disk / "archive")
+            mount = f"mount -t tmpfs -o size=1m tmpfs {disk}"
+        else:
+            first = crawl(disk, tmp_path / "small")
+            (tmp_path / "small").mkdir()
+            mount = f"mount -t tmpfs -o size=200k tmpfs {tmp_path / 'small'}"
+        proc = _in_private_mount(tmp_path, mount, [first, ["cp", "-a", f"{disk}/.", str(saved)]])
+        assert proc.stdout.split("exit=")[1] == "2\n", proc.stdout + proc.stderr
+        errors = [line for line in proc.stderr.splitlines() if line.startswith("crawl: ")]
+        assert len(errors) == 1 and "Traceback" not in proc.stderr and " ERROR: " not in proc.stderr, proc.stderr
+        assert errors[0].startswith("crawl: the disk of store" if full == "store" else "crawl: cannot write the archive")
+        assert "free" in errors[0]
+        db = sqlite3.connect(saved / "store.sqlite")
+        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        stored = db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+        db.close()
+        assert stored < 300
+        again = subprocess.run(crawl(saved, tmp_path / "archive"), check=False, cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert again.returncode == 0 and "crawl finished" in again.stdout, again.stdout + again.stderr
+        db = sqlite3.connect(saved / "store.sqlite")
+        assert db.execute("SELECT COUNT(*) FROM articles").fetchone()[0] == 300
+        assert db.execute("SELECT status FROM runs ORDER BY id").fetchall()[-1] == ("finished",)
+        db.close()
+    finally:
+        o.close()

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
+from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.gz import gunzip
 from twisted.internet.task import LoopingCall
 
@@ -77,18 +78,19 @@ class NewsSpider(scrapy.Spider):
             except StoreError as exc:   # those pages are not marked fetched: the next run fetches them again
                 self.run.counts.error("commit_failed")
                 if isinstance(exc, (StoreFull, StoreDamaged, StoreReadOnly)):
-                    self.store_failed(exc)
+                    self.fail(str(exc))
                 else:
                     self.logger.error("could not commit stored pages (the next run fetches them again): %s", exc)
 
-    def store_failed(self, exc: StoreError) -> None:
-        """A full disk, a damaged or read-only store: no later page could be stored either, so the crawl
-        stops (status failed, exit status 2) after saying why in one line; what was committed stays."""
+    def fail(self, message: str) -> None:
+        """A full disk, a damaged or read-only store, an archive that cannot be written: no later page could
+        be kept either, so the crawl stops (status failed, exit status 2) after saying why in one line; what
+        was committed stays."""
         if getattr(self.crawler, "wirecrawl_exit", 0):
             return
-        print(f"crawl: {exc}", file=sys.stderr, flush=True)
+        print(f"crawl: {message}", file=sys.stderr, flush=True)
         self.crawler.wirecrawl_exit = 2
-        self.crawler.engine.close_spider(self, "store_failed")
+        self._closing = deferred_from_coro(self.crawler.engine.close_spider_async(reason="failed"))
 
     async def start(self):
         if self.run is None:
@@ -226,7 +228,7 @@ class NewsSpider(scrapy.Spider):
         stats = self.crawler.stats
         self.run.counts.requests = stats.get_value("downloader/request_count", 0)
         self.run.counts.bytes = stats.get_value("downloader/response_bytes", 0)
-        status = {"finished": "finished", "shutdown": "interrupted", "store_failed": "failed"}.get(reason, reason)
+        status = {"finished": "finished", "shutdown": "interrupted"}.get(reason, reason)
         if status == "finished":
             for url, (etag, modified) in self._validators.items():
                 if url not in self._incomplete:
