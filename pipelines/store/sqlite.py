@@ -155,6 +155,8 @@ class SQLiteStore:
             if version == SCHEMA_VERSION:
                 return db
             db.close()
+            if version is None:
+                raise NoStore(f"no wirecrawl store at {self.path.absolute()} (the file holds none of its tables)")
             if version not in ("1", "2", "3"):
                 raise StoreError(f"{self.path} has schema version {version}, this wirecrawl expects {SCHEMA_VERSION}")
             return None
@@ -220,7 +222,7 @@ class SQLiteStore:
             db.execute("BEGIN IMMEDIATE")
             yield db
             db.execute("COMMIT")
-        except (sqlite3.Error, OSError) as exc:  # disk full, locked too long: the rows are rolled back whole
+        except sqlite3.Error as exc:  # disk full, locked too long: the rows are rolled back whole
             self._rollback()
             raise failure(self.path, exc, "write to") from exc
         except BaseException:
