@@ -48,7 +48,7 @@ class NothingToDo(Exception):
 def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup: DedupOptions,
               progress: Progress, rebuild_stories: bool = False) -> tuple[Counts, str]:
     """Process every page under `paths` into the store and file each article into its story; returns
-    the counts and the run's status. Raises SourceError / StoreError / NothingToDo /
+    the counts and the run's status. Raises StoreError / NothingToDo /
     DedupParamsMismatch when nothing at all can be processed."""
     files, passed_over = sources.expand(paths) if paths else ([], [])
     if paths and not files:

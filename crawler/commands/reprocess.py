@@ -41,7 +41,6 @@ class Command(ScrapyCommand):
         from crawler.options import dedup_options, extract_options, run_options
         from pipelines.progress import Progress, format_summary
         from pipelines.reprocess import NothingToDo, reprocess
-        from pipelines.sources import SourceError
         from pipelines.store import StoreError
         from pipelines.stories import DedupParamsMismatch
 
@@ -50,7 +49,7 @@ class Command(ScrapyCommand):
             extract = extract_options(self.settings)
             counts, status = reprocess(args, run, extract, dedup_options(self.settings), Progress(),
                                        rebuild_stories=opts.rebuild_stories)
-        except (SourceError, StoreError, NothingToDo, DedupParamsMismatch, ValueError) as exc:
+        except (StoreError, NothingToDo, DedupParamsMismatch, ValueError) as exc:
             print(f"reprocess: {exc}", file=sys.stderr)
             self.exitcode = 2
             return

@@ -18,10 +18,6 @@ HTML_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
 _MAX_FILE = 64 * 1024 * 1024
 
 
-class SourceError(Exception):
-    """A path given on the command line cannot be read at all."""
-
-
 def expand(paths: list[str]) -> tuple[list[Path], list[Skipped]]:
     """The input files for these paths (directories searched recursively, symbolic links to directories
     not followed), resolved (a file's URI is that of its real path), in a stable order; and what was passed
@@ -140,4 +136,4 @@ def _kind(path: Path) -> str | None:
     return None
 
 
-__all__ = ["BadRecord", "HtmlFile", "Skipped", "path_text", "SourceError", "expand", "read", "read_html_file", "WARC_SUFFIXES", "HTML_SUFFIXES"]
+__all__ = ["BadRecord", "HtmlFile", "Skipped", "path_text", "expand", "read", "read_html_file", "WARC_SUFFIXES", "HTML_SUFFIXES"]
