@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
+from .store import StoreError
 from .workers import ExtractionPool
 
 
@@ -49,8 +50,6 @@ class StorePipeline:
         return cls(crawler)
 
     def process_item(self, item: dict) -> dict:
-        from .store import StoreError
-
         spider = self.crawler.spider
         if spider.run is not None:
             try:

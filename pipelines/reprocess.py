@@ -59,12 +59,13 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
     if files:
         start_forkserver()   # the extraction workers' imports overlap opening the store and the index
     store = open_store(run.store_uri)
+    version = extract.version()
     lock = None
     try:
         lock = store.writer_lock("reprocess")  # a crawl running on the store makes this run exit at once
         stories = Stories(store, dedup, rebuild=rebuild_stories)
-        run_id = store.begin_run("reprocess", {"paths": paths, "extractor_version": extract.version(),
-                                               **asdict(run), **asdict(extract)})
+        run_id = store.begin_run("reprocess", {"paths": paths, "extractor_version": version, **asdict(run),
+                                               **asdict(extract)})
     except BaseException as exc:
         if lock is not None:
             lock.release()
@@ -72,12 +73,12 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
         if isinstance(exc, ERRORS):
             raise failure(store.path, exc) from exc
         raise
-    version = extract.version()
     counts = Counts()
     for item in passed_over:   # said one by one, counted by reason, and the run goes on with the rest
         counts.inputs_skipped[item.reason] = counts.inputs_skipped.get(item.reason, 0) + 1
         progress.say(f"skipped {item.fetched_url}: {item.detail}")
     status = "failed"
+    store_failed = False   # (then what the end of the run does with the store may fail too)
     started = time.monotonic()
 
     def record(kind: str, reason: str) -> None:
@@ -165,6 +166,7 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
     except KeyboardInterrupt:
         status = "interrupted"
     except ERRORS as exc:   # a full disk, a damaged page met on the way: said in one line, the run marked failed
+        store_failed = True
         raise failure(store.path, exc) from exc
     finally:
         for sig, handler in previous.items():
@@ -173,11 +175,11 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
         progress.close()
         try:   # (after a store failure these may fail too: the first failure is the one reported)
             counts.stories = {**asdict(stories.counts), **store.stories().totals()}
-            if status != "failed":   # (a failed store is no place to save the index: the next start rebuilds it)
+            if not store_failed:   # (a failed store is no place to save the index: the next start rebuilds it)
                 stories.close()
             store.finish_run(run_id, status, counts.as_dict())
         except ERRORS:
-            if status != "failed":
+            if not store_failed:
                 raise
         finally:
             store.close()

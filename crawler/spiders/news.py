@@ -25,7 +25,7 @@ from pipelines.stories import DedupParamsMismatch
 from pipelines.store import StoreDamaged, StoreError, StoreFull, StoreReadOnly
 
 
-_PROGRESS_EVERY_S = 10.0   # a progress line on stderr, as reprocess prints one
+_PROGRESS_EVERY_S = 10.0
 
 
 class NewsSpider(scrapy.Spider):
@@ -66,13 +66,8 @@ class NewsSpider(scrapy.Spider):
         self._committer.start(0.25, now=False)
 
     def _commit(self) -> None:
-        if self.run is not None and time.monotonic() - self._last_progress >= _PROGRESS_EVERY_S:
-            self._last_progress = time.monotonic()
-            c = self.run.counts
-            print(f"[wirecrawl] {self.crawler.stats.get_value('downloader/request_count', 0)} requests, articles "
-                  f"{sum(c.articles.values())}, not-articles {sum(c.not_articles.values())}, errors "
-                  f"{sum(c.errors.values())}", file=sys.stderr, flush=True)
         if self.run is not None:
+            self._progress()
             try:
                 self.run.commit()
             except StoreError as exc:   # those pages are not marked fetched: the next run fetches them again
@@ -81,6 +76,16 @@ class NewsSpider(scrapy.Spider):
                     self.fail(str(exc))
                 else:
                     self.logger.error("could not commit stored pages (the next run fetches them again): %s", exc)
+
+    def _progress(self) -> None:
+        """A progress line on stderr every 10 s, as reprocess prints one."""
+        if time.monotonic() - self._last_progress < _PROGRESS_EVERY_S:
+            return
+        self._last_progress = time.monotonic()
+        c = self.run.counts
+        print(f"[wirecrawl] {self.crawler.stats.get_value('downloader/request_count', 0)} requests, articles "
+              f"{sum(c.articles.values())}, not-articles {sum(c.not_articles.values())}, errors "
+              f"{sum(c.errors.values())}", file=sys.stderr, flush=True)
 
     def fail(self, message: str) -> None:
         """A full disk, a damaged or read-only store, an archive that cannot be written: no later page could

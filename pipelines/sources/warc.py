@@ -42,7 +42,7 @@ def read_warc(path: Path) -> Iterator[Page | BadRecord | Skipped]:
                     return
                 damaged = record.stream_pos
                 resume = _next_record(stream, magic, damaged + 1)
-                yield BadRecord(page.url, RawRef(name, damaged), "bad_record", f"{page}; " + _resumes(resume))
+                yield BadRecord(page.url, RawRef(name, damaged), "bad_record", f"{page.detail}; " + _resumes(resume))
                 if resume is None:
                     return
                 start = resume
@@ -104,9 +104,6 @@ class _Overlong:
     in the length) it claims the records after it. Either way reading resumes at the next whole record."""
     url: str
     detail: str
-
-    def __str__(self) -> str:
-        return self.detail
 
 
 def _page(name: str, record) -> Page | BadRecord | Skipped | _Overlong:
