@@ -2,7 +2,14 @@
 language: body precision / recall / F1, title, authors, published date, and golden-body pages not stored as
 articles. Each entry is scored only on its `golden_fields` (extraction-dev: body only).
 
-    python bench/extraction.py [../shared/bench/extraction-dev ../shared/bench/extraction-dev2]
+    python bench/extraction.py [SET ...] [--ablate all|none|STEP,STEP]
+    (default: extraction-dev, extraction-dev2 and the syndication set's WARC, with its body labels; all steps)
+
+Then, per set, each of wirecrawl's own steps switched off in turn (EXTRACT_STEPS_OFF; host templates by a
+TEMPLATE_MIN_ARTICLES no host reaches; fast_mode by EXTRACT_FAST=False, the full comparison on every page):
+the gain of the step on each measure (wirecrawl minus wirecrawl without it; positive: the step helps), and
+its worst loss on any source or language group of 20+ pages. A step pays when it gains on the set and loses
+at most 0.001 on any group (one page of twenty moving by 0.02).
 
 Scoring (the same for both extractors):
 - body: bag-of-tokens P/R/F1 against the golden paragraphs (tokens: casefolded words; a CJK, kana, hangul or
@@ -12,8 +19,9 @@ Scoring (the same for both extractors):
   wirecrawl puts it in `wire_source`).
 - published: the same calendar day (YYYY-MM-DD prefix).
 - rejected: pages with a golden body that wirecrawl did not store as an article.
+- body is `text` alone, the contract, except on extraction-dev, whose labels count the standfirst and summary
+  bullets as body (Fundus's ArticleBody): there standfirst + summary + text is scored.
 
-This is the baseline of issue 20's rig: no step is switched off here yet (the ablation columns come next).
 """
 from __future__ import annotations
 
@@ -61,25 +69,43 @@ def _norm(s: str | None) -> str:
     return " ".join(_WORD.findall(unicodedata.normalize("NFKC", s or "").casefold()))
 
 
+def _person_or_agency(name: str) -> str:
+    from pipelines.steps.wire import agency_of
+    return _norm(agency_of(name) or name)
+
+
 def _authors_f1(got: list[str], gold: list[str]) -> float:
-    g, t = {_norm(a) for a in got if a}, {_norm(a) for a in gold if a}
+    g, t = {_person_or_agency(a) for a in got if a}, {_person_or_agency(a) for a in gold if a}
     if not t:
         return float(not g)
     common = len(g & t)
     return 2 * common / (len(g) + len(t)) if common else 0.0
 
 
-def _trafilatura(path: str) -> tuple[str, dict]:
+def _trafilatura(item: tuple[str, bytes] | str) -> tuple[str, dict]:
     import trafilatura
-    html = gzip.decompress(Path(path).read_bytes())
+    name, html = item if isinstance(item, tuple) else (Path(item).name, gzip.decompress(Path(item).read_bytes()))
     doc = trafilatura.bare_extraction(html, favor_precision=True, include_comments=False, with_metadata=True)
     d = doc.as_dict() if doc is not None else {}
     authors = [a.strip() for a in re.split(r";|,| and ", d.get("author") or "") if a.strip()]
-    return Path(path).name, {"text": d.get("text"), "title": d.get("title"), "authors": authors,
-                             "published": d.get("date"), "wire_source": None}
+    return name, {"text": d.get("text"), "title": d.get("title"), "authors": authors,
+                             "published": d.get("date"), "wire_source": None, "standfirst": None, "summary": []}
 
 
-def score(truth: dict, outputs: dict[str, dict | None]) -> dict[str, dict[str, list[float]]]:
+# Sets whose golden body counts the standfirst and the summary bullets as body (extraction-dev: Fundus's
+# ArticleBody, summary included): there, wirecrawl's standfirst + summary + text is scored as the body.
+_DEK_IN_BODY = {"extraction-dev"}
+
+
+def _body(out: dict | None, with_dek: bool) -> str | None:
+    if not out:
+        return None
+    if not with_dek:
+        return out["text"]
+    return "\n".join([out.get("standfirst") or "", *(out.get("summary") or []), out["text"] or ""])
+
+
+def score(truth: dict, outputs: dict[str, dict | None], with_dek: bool = False) -> dict[str, dict[str, list[float]]]:
     """{group: {measure: [per-page values]}} for groups 'all', 'source:X', 'lang:Y'."""
     groups: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for name, gold in truth.items():
@@ -88,7 +114,7 @@ def score(truth: dict, outputs: dict[str, dict | None]) -> dict[str, dict[str, l
         keys = ["all", f"source:{gold.get('source') or 'extraction-dev'}", f"lang:{gold.get('language') or 'en'}"]
         values: dict[str, float] = {}
         if "body" in fields and gold.get("body"):
-            p, r, f = prf(tokens(out and out["text"]), tokens("\n".join(gold["body"])))
+            p, r, f = prf(tokens(_body(out, with_dek)), tokens("\n".join(gold["body"])))
             values.update(body_p=p, body_r=r, body_f1=f, rejected=float(out is None))
         if "title" in fields and gold.get("title"):
             values["title"] = float(out is not None and _norm(out["title"]) == _norm(gold["title"]))
@@ -106,21 +132,66 @@ def score(truth: dict, outputs: dict[str, dict | None]) -> dict[str, dict[str, l
 MEASURES = ("body_p", "body_r", "body_f1", "title", "authors", "date", "rejected")
 
 
+def _wirecrawl(html: Path, extra: list[str]) -> tuple[dict[str, dict], float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Path(tmp) / "s.sqlite"
+        seconds = run_reprocess([str(html)], store, workers=2, extra=extra)
+        key = (lambda r: r["fetched_url"]) if html.suffix == ".gz" else (lambda r: r["fetched_url"].rsplit("/", 1)[-1])
+        return {key(r): r for r in export_rows(store)}, seconds
+
+
+def load(data: Path) -> tuple[str, dict, Path, list]:
+    """(name, truth, what reprocess reads, what trafilatura reads) of a development set: a folder in the
+    extraction-dev layout, or the syndication set's WARC (its labels give each page's body, all English)."""
+    if data.name.endswith(".warc.gz"):
+        from fastwarc.warc import ArchiveIterator, WarcRecordType
+        labels = json.loads(data.with_name(data.name.replace(".warc.gz", ".labels.json")).read_text())
+        truth = {url: {"body": label["body"], "source": "syndication-dev", "language": "en", "golden_fields": ["body"]}
+                 for url, label in labels.items()}
+        records = [(r.headers.get("WARC-Target-URI"), r.reader.read()) for r in
+                   ArchiveIterator(open(data, "rb"), record_types=WarcRecordType.response)]
+        return "syndication-dev", truth, data, [(url, body.split(b"\r\n\r\n", 1)[-1]) for url, body in records]
+    truth = json.loads((data / "dataset" / "ground_truth.json").read_text())
+    html = data / "dataset" / "html"
+    return data.name, truth, html, sorted(str(p) for p in html.iterdir())
+
+
+def _mean(values: list[float] | None) -> float | None:
+    return statistics.mean(values) if values else None
+
+
+def ablations(arg: str) -> dict[str, list[str]]:
+    from pipelines.options import STEPS
+    every = {"templates": ["-s", "TEMPLATE_MIN_ARTICLES=1000000000"], "fast_mode": ["-s", "EXTRACT_FAST=False"]} | {
+        step: ["-s", f"EXTRACT_STEPS_OFF={step}"] for step in STEPS}
+    if arg == "none":
+        return {}
+    if arg == "all":
+        return every
+    return {step: every[step] for step in arg.split(",")}
+
+
 def main() -> None:
-    sets = [Path(a) for a in sys.argv[1:]] or [_SHARED / "extraction-dev", _SHARED / "extraction-dev2"]
+    args = sys.argv[1:]
+    ablate = "all"
+    if "--ablate" in args:
+        i = args.index("--ablate")
+        ablate = args[i + 1]
+        del args[i:i + 2]
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    steps = ablations(ablate)
+    sets = [Path(a) for a in args] or [_SHARED / "extraction-dev", _SHARED / "extraction-dev2",
+                                       _SHARED / "syndication-dev.warc.gz"]
     for data in sets:
-        truth = json.loads((data / "dataset" / "ground_truth.json").read_text())
-        html = data / "dataset" / "html"
-        files = sorted(str(p) for p in html.iterdir())
+        name, truth, html, items = load(data)
         with ProcessPoolExecutor(2) as pool:
-            plain = dict(pool.map(_trafilatura, files, chunksize=8))
-        with tempfile.TemporaryDirectory() as tmp:
-            store = Path(tmp) / "s.sqlite"
-            seconds = run_reprocess([str(html)], store, workers=2)
-            ours = {r["fetched_url"].rsplit("/", 1)[-1]: r for r in export_rows(store)}
-        names = {Path(f).name for f in files}
-        a, b = score(truth, {n: plain.get(n) for n in names}), score(truth, {n: ours.get(n) for n in names})
-        print(f"\n== {data.name}: {len(truth)} pages; wirecrawl stored {len(ours)} articles in {seconds:.1f} s")
+            plain = dict(pool.map(_trafilatura, items, chunksize=8))
+        ours, seconds = _wirecrawl(html, [])
+        names = set(truth)
+        dek = name in _DEK_IN_BODY
+        a, b = score(truth, {n: plain.get(n) for n in names}), score(truth, {n: ours.get(n) for n in names}, dek)
+        print(f"\n== {name}: {len(truth)} pages; wirecrawl stored {len(ours)} articles in {seconds:.1f} s"
+              + ("; body scored as standfirst + summary + text (the set's labels count them as body)" if dek else ""))
         print(f"{'group':24s} {'n':>5s} " + " ".join(f"{m:>15s}" for m in MEASURES))
         print(f"{'':24s} {'':5s} " + " ".join(f"{'traf / ours':>15s}" for _ in MEASURES))
         for group in sorted(b, key=lambda g: (g != "all", g.split(":")[0], g)):
@@ -134,6 +205,37 @@ def main() -> None:
                 else:
                     cells.append(f"{'-':>15s}")
             print(f"{group:24s} {n:5d} " + " ".join(cells))
+        if steps:
+            print(f"\n-- {name}: gain of each step (wirecrawl - without it), all pages; worst group of 20+ pages")
+            print(f"{'step':20s} " + " ".join(f"{m:>8s}" for m in MEASURES) + "  worst loss          verdict")
+        for step, extra in steps.items():
+            without, without_seconds = _wirecrawl(html, extra)
+            c = score(truth, {n: without.get(n) for n in names}, dek)
+            gains = []
+            for m in MEASURES:
+                x, y = _mean(b["all"].get(m)), _mean(c["all"].get(m))
+                gains.append(None if x is None else (y - x if m == "rejected" else x - y))
+            worst, where = 0.0, ""
+            for group in b:
+                if group == "all":
+                    continue
+                for m in MEASURES:
+                    if len(b[group].get(m) or []) < 20:
+                        continue
+                    x, y = _mean(b[group][m]), _mean(c[group][m])
+                    gain = y - x if m == "rejected" else x - y
+                    if gain < worst:
+                        worst, where = gain, f"{group} {m}"
+            changed = sum(1 for n in names if (ours.get(n) or {}).get("text") != (without.get(n) or {}).get("text")
+                          or (ours.get(n) or {}).get("title") != (without.get(n) or {}).get("title")
+                          or (ours.get(n) or {}).get("authors") != (without.get(n) or {}).get("authors")
+                          or (ours.get(n) or {}).get("published") != (without.get(n) or {}).get("published"))
+            helps = any(g is not None and g > 0.0005 for g in gains)
+            verdict = ("pays" if helps and worst >= -0.001 else "loses somewhere" if helps
+                       else "no effect" if not changed else "does not pay")
+            cells = " ".join(f"{'-':>8s}" if g is None else f"{g:+8.4f}" for g in gains)
+            print(f"{step:20s} {cells}  {worst:+.4f} {where[:26]:26s} {verdict} ({changed} pages differ; "
+                  f"{seconds:.0f} s against {without_seconds:.0f} s without)", flush=True)
 
 
 if __name__ == "__main__":

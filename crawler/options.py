@@ -10,8 +10,10 @@ def extract_options(settings: BaseSettings) -> ExtractOptions:
     return ExtractOptions(
         favor_precision=settings.getbool("EXTRACT_FAVOR_PRECISION"),
         include_tables=settings.getbool("EXTRACT_INCLUDE_TABLES"),
+        fast=settings.getbool("EXTRACT_FAST"),
         min_words=settings.getint("EXTRACT_MIN_WORDS"),
         max_page_bytes=settings.getint("MAX_PAGE_BYTES"),
+        steps_off=tuple(settings.getlist("EXTRACT_STEPS_OFF")),
     )
 
 

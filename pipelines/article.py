@@ -9,13 +9,14 @@ from urllib.parse import urljoin, urlsplit
 
 from .model import Article, Page, Rejected
 from .options import ExtractOptions
-from .steps import boilerplate, dates, opening, people, wire
+from .steps import boilerplate, dates, gates, opening, people, wire
 from .steps.decode import NotHtml, decode
 from .steps.extract import extract_lines, parse
-from .steps.structured import Structured, read_structured
+from .steps.gates import length
+from .steps.structured import Structured, author_element, read_structured
+from .steps.titles import choose_title, squash
 
-_LOGIN = re.compile(r"\b(log ?in|sign ?in|subscribe to (continue|read)|create (a free )?account|"
-                    r"consent|cookies? (settings|preferences)|verify you are (a )?human|access denied)\b", re.I)
+_RETRY = 50   # words: a body this short after fast extraction is looked for again, in full
 
 
 def process_page(page: Page, options: ExtractOptions) -> Article | Rejected:
@@ -30,29 +31,68 @@ def process_page(page: Page, options: ExtractOptions) -> Article | Rejected:
     tree = parse(text)
     if tree is None or not len(tree):
         return Rejected.not_article(page, "empty_page", "no HTML document")
-    meta = read_structured(tree)
-    gate = _login_gate(tree, meta)
-    listing = _looks_like_listing(tree, meta)
-    opens_with = [opening.shown_standfirst(tree, meta.description)] + opening.summary_points(tree)
+    meta = read_structured(tree, jsonld=options.on("meta_jsonld"), tags=options.on("meta_tags"))
+    gate = gates.login_gate(tree, meta) if options.on("gate_login") else None
+    links = gates.headline_links(tree, meta) if options.on("gate_listing") else None
+    title = choose_title(meta, article_url(page.fetched_url, meta.canonical_url)[0], options.on("title_site"))
+    summary = opening.summary_points(tree) if options.on("opening") else []
     lines = extract_lines(tree, meta.article_body, options)
-    if lines:  # what the article opens with and extraction missed: its standfirst, its summary bullets
-        lines = [x for x in opens_with if x and not opening.has_text(lines, x)] + lines
-    if not lines:
-        if gate:  # a login or consent page with no text at all
-            return Rejected.not_article(page, "login_wall", f"{gate}, no body text")
-        return Rejected.not_article(page, "section_page" if listing else "no_body", "no body text found")
-    lines = opening.with_entry_headlines(lines, meta.live_updates)
-    cleaned = boilerplate.strip_boilerplate(lines)
-    title = clean_title(meta.title or meta.html_title, meta.site_name, page.fetched_url)
-    body = _drop_headline(cleaned.lines, [title, *meta.shown_titles])
-    words = sum(len(line.split()) for line in body)
-    if gate and words < 150:
-        return Rejected.not_article(page, "login_wall", gate)
-    if listing and words < 300:
-        return Rejected.not_article(page, "section_page", "many headline links and little text")
-    if words < options.min_words:
-        return Rejected.not_article(page, "too_short", f"{words} words < {options.min_words}")
-    return _article(page, meta, cleaned, body, title)
+    standfirst, apart = opening.standfirst(tree, meta.description, lines) if options.on("opening") else (None, False)
+    standfirst = standfirst if apart else None   # else it is the body's lead paragraph
+    kept_apart = [x for x in (standfirst, *summary) if x]
+    cleaned, body = _body(lines, meta, title, kept_apart, options)
+    rejected = gates.verdict(body, gate, links, options.min_words)
+    for mode in ("full", "recall"):
+        # before any rejection, and for a body of almost nothing: the full comparison; before a rejection
+        # still, recall mode (which on a short article's page would add its chrome)
+        if rejected is None and (mode == "recall" or length("\n".join(body)) >= _RETRY):
+            break
+        again = _body(extract_lines(tree, meta.article_body, options, again=mode), meta, title, kept_apart, options)
+        again_rejected = gates.verdict(again[1], gate, links, options.min_words)
+        longer = length("\n".join(again[1])) > length("\n".join(body))
+        if (longer and again_rejected is None) or (rejected is not None and (again_rejected is None or longer)):
+            (cleaned, body), rejected = again, again_rejected
+    if rejected is not None:
+        return Rejected.not_article(page, *rejected)
+    article = _article(page, meta, cleaned, body, title)
+    article.standfirst, article.summary = standfirst, summary
+    _shown_metadata(article, tree, options)
+    return article
+
+
+def _shown_metadata(article: Article, tree, options: ExtractOptions) -> None:
+    """What the page shows when nothing structured said it: a byline or a time line right under the
+    headline (outside the body), the element marked as the byline; then htmldate's reading of the date."""
+    wants_author = not article.authors and not article.wire_source
+    if (wants_author and options.on("byline_text")) or (article.published is None and options.on("date_text")):
+        head = opening.head_lines(tree)
+        for line in head if wants_author and options.on("byline_text") else ():
+            byline = people.parse_byline(line)
+            if byline is not None:
+                article.authors, article.wire_source = byline.people, (byline.agencies or [None])[0]
+                break
+        if article.published is None and options.on("date_text"):
+            shown = next((line for line in head if dates.is_date_line(line)), None)
+            article.published = dates.not_after(dates.to_iso(shown), article.fetched_at)
+    if not article.authors and not article.wire_source and options.on("byline_element"):
+        article.authors, agencies = people.normalise_authors([author_element(tree) or ""])
+        article.wire_source = agencies[0] if agencies else None
+    if article.published is None and options.on("date_htmldate"):
+        article.published = dates.from_page(tree, article.fetched_url, article.fetched_at)
+
+
+def _body(lines: list[str], meta: Structured, title: str | None, apart: list[str],
+          options: ExtractOptions) -> tuple[boilerplate.Cleaned, list[str]]:
+    """The cleaned paragraphs, and the body: without the headline, the standfirst and the summary bullets
+    (exported apart) where extraction kept them."""
+    if options.on("entry_headlines"):
+        lines = opening.with_entry_headlines(lines, meta.live_updates)
+    cleaned = boilerplate.strip_boilerplate(lines, options.steps_off)
+    body = _drop_headline(cleaned.lines, [title, *meta.shown_titles]) if options.on("drop_headline") else cleaned.lines
+    if apart:
+        keys = {opening.key(x) for x in apart}
+        body = [line for line in body if opening.key(line) not in keys]
+    return cleaned, body
 
 
 def _article(page: Page, meta: Structured, cleaned: boilerplate.Cleaned, body: list[str], title: str | None) -> Article:
@@ -91,32 +131,6 @@ def article_url(fetched_url: str, canonical: str | None) -> tuple[str, str | Non
     return url, canonical, host
 
 
-def clean_title(title: str | None, site_name: str | None, url: str) -> str | None:
-    """The headline without a trailing (or leading) site name: 'Story | Site' -> 'Story'."""
-    if not title:
-        return None
-    names = {_squash(site_name or "")}
-    host = urlsplit(url).hostname or ""
-    names |= {_squash(label) for label in host.split(".") if len(label) > 3}
-    names.discard("")
-    parts = re.split(r"\s+[|–—:·•-]\s+|\s+::\s+|(?<=\w):\s+", title)
-    if len(parts) > 1:
-        if _names_site(parts[-1], names):
-            title = title[: title.rfind(parts[-1])].rstrip(" |–—:·•-")
-        elif _names_site(parts[0], names):
-            title = title[len(parts[0]):].lstrip(" |–—:·•-")
-    return title.strip() or None
-
-
-def _names_site(part: str, names: set[str]) -> bool:
-    squashed = _squash(part)
-    return bool(squashed) and any(squashed == n or squashed in n or n in squashed for n in names) and len(part.split()) <= 5
-
-
-def _squash(text: str) -> str:
-    return re.sub(r"[\W_]", "", re.sub(r"^the\s+|\bwww\b|\.(com|co\.uk|org|net)$", "", text.lower()))
-
-
 def _site(host: str | None) -> str:
     parts = (host or "").lower().removeprefix("www.").removeprefix("m.").removeprefix("amp.").split(".")
     return ".".join(parts[-3:]) if len(parts) > 2 and len(parts[-1]) == 2 else ".".join(parts[-2:])
@@ -132,30 +146,9 @@ def _absolute(link: str | None, base: str) -> str | None:
 def _drop_headline(lines: list[str], titles: list[str | None]) -> list[str]:
     """Without a first line that is the headline: the declared title, or the <h1> the page shows (which
     may be another wording than og:title)."""
-    if lines and any(t and _squash(lines[0]) == _squash(t) for t in titles):
+    if lines and any(t and squash(lines[0]) == squash(t) for t in titles):
         return lines[1:]
     return lines
-
-
-def _login_gate(tree, meta: Structured) -> str | None:
-    """Why the page looks like a login, consent or paywall page. Real article pages often carry a
-    login modal too, so a page that declares itself an article is never judged by its form alone."""
-    if meta.is_article:
-        return None
-    if tree.xpath('.//input[@type="password"]'):
-        return "password form"
-    if meta.html_title and _LOGIN.search(meta.html_title):
-        return f"title: {meta.html_title[:80]}"
-    return None
-
-
-def _looks_like_listing(tree, meta: Structured) -> bool:
-    if meta.is_article:
-        return False
-    if meta.is_listing:
-        return True
-    headline_links = sum(1 for a in tree.iterfind(".//a") if len((a.text_content() or "").split()) >= 5)
-    return headline_links >= 15
 
 
 def _language(declared: str | None, body: list[str]) -> str | None:

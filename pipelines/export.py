@@ -69,7 +69,9 @@ def _write(items: Iterable[dict], out: TextIO, fmt: str) -> int:
     for item in items:
         row = {k: item.get(k) for k in EXPORT_FIELDS}
         if fmt == "csv":
-            writer.writerow(csv_safe({k: "; ".join(v) if isinstance(v, list) else v for k, v in row.items()}))
+            # lists as "a; b" (authors, tags); the summary bullets, which are sentences, one per line
+            writer.writerow(csv_safe({k: ("\n" if k == "summary" else "; ").join(v) if isinstance(v, list) else v
+                                      for k, v in row.items()}))
         elif fmt == "json":
             out.write(("," if n else "") + "\n" + json.dumps(row, ensure_ascii=False))
         else:

@@ -8,19 +8,49 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 
+# The steps of extraction that can be switched off one at a time (EXTRACT_STEPS_OFF), to measure what each
+# one is worth (bench/extraction.py): a step stays only while switching it off loses on every development set.
+STEPS = (
+    "opening",            # standfirst and summary bullets looked for outside the body (steps/opening.py)
+    "entry_headlines",    # a live blog's entry headlines put back before their entries
+    "declared_body",      # recall mode, then JSON-LD articleBody, when extraction finds far less than declared
+    "gate_listing",       # section_page: many headline links and little text
+    "gate_login",         # login_wall: a password form or a login title and no body
+    "drop_headline",      # the headline removed from the top of the body
+    "title_site",         # a site name removed from the title
+    "meta_jsonld",        # JSON-LD as a metadata source
+    "meta_tags",          # <meta> tags as a metadata source
+    "byline_text",        # authors and agencies from visible byline lines
+    "byline_element",     # authors from the element the page marks as its byline, when nothing else names one
+    "date_text",          # the published date from a visible time line
+    "date_htmldate",      # htmldate as the last source of the published date
+) + tuple(f"rule_{name}" for name in (
+    "ad_marker", "call_to_action", "share_prompt", "teaser", "copyright", "caption_credit", "author_bio"))
+
+
 @dataclass(frozen=True)
 class ExtractOptions:
     """Everything that decides what text and metadata a page yields."""
     favor_precision: bool = True
     include_tables: bool = True
+    fast: bool = True                   # trafilatura's fast mode first, its full comparison where fast finds little
     min_words: int = 8                  # shorter bodies are "too_short" (not an article)
     max_page_bytes: int = 20_000_000    # larger bodies are "too_large"
+    steps_off: tuple[str, ...] = ()     # for measuring only (STEPS)
 
     def __post_init__(self) -> None:
+        unknown = set(self.steps_off) - set(STEPS)
+        if unknown:
+            raise ValueError(f"EXTRACT_STEPS_OFF: no step named {', '.join(sorted(unknown))}; "
+                             f"the steps are {', '.join(STEPS)}")
+        object.__setattr__(self, "steps_off", tuple(sorted(set(self.steps_off))))
         if self.min_words < 1:
             raise ValueError(f"EXTRACT_MIN_WORDS must be at least 1, got {self.min_words}")
         if self.max_page_bytes < 1024:
             raise ValueError(f"MAX_PAGE_BYTES must be at least 1024, got {self.max_page_bytes}")
+
+    def on(self, step: str) -> bool:
+        return step not in self.steps_off
 
     def version(self) -> str:
         """Identifies the rules and options that produced a row; a change re-extracts it."""

@@ -34,22 +34,6 @@ CASES = {
          "© 2024 Reuters", "This copy is for your personal, non-commercial use only."],
         ["Copyright law changed in 2019 when Congress passed the Music Modernization Act."],
     ),
-    "contribution_note": (
-        ["Associated Press writer Jane Doe in Chicago contributed to this report.", "Reuters contributed to this story.",
-         "This report was based on original reporting by Sarah Burris of Rawstory.",
-         "This article was originally published by The Conversation."],
-        ["Several reporters contributed to the investigation, which took two years.",
-         "The report was originally published in 2019 and revised after the hearings, the agency said."],
-    ),
-    "editor_note": (
-        ["Editor’s note: This is an opinion column that solely reflects the opinions of the author",
-         "EDITOR'S NOTE — This story has been updated with a statement from the mayor."],
-        ["The editor's note that ran with the column drew hundreds of complaints, the paper said."],
-    ),
-    "social_embed": (
-        ["— Dianna E. Anderson (@diannaeanderson) November 18, 2019"],
-        ["The senator wrote on X (@SenDoe) that she would vote no."],
-    ),
 }
 
 

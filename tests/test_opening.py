@@ -1,5 +1,5 @@
-"""What an article opens with and extraction tends to miss, its standfirst (dek) and its summary bullets,
-opens its text; look-alikes (teaser links, menus, plain paragraphs) do not."""
+"""What an article opens with besides its body, its standfirst (dek) and its summary bullets, is exported apart
+from the text (`standfirst`, `summary`); look-alikes (teaser links, menus, plain paragraphs) are neither."""
 from __future__ import annotations
 
 import json
@@ -22,24 +22,34 @@ def page(after_headline: str, description: str | None = None, header_only: bool 
 <body><main>{header}<article><div class="story-body">{body}</div></article></main></body></html>"""
 
 
-def text_of(html: str) -> list[str]:
+def article_of(html: str) -> Article:
     article = process_page(Page("https://news.example/a", html.encode(), "text/html", "2025-03-05T00:00:00+00:00",
                                 RawRef("x")), ExtractOptions())
     assert isinstance(article, Article), article
-    return article.lines
+    return article
 
 
-def test_a_subheadline_under_the_headline_opens_the_text():
+def text_of(html: str) -> list[str]:
+    return article_of(html).lines
+
+
+def test_a_subheadline_under_the_headline_is_the_standfirst_not_body_text():
     for after in (f"<h2>{DEK}</h2>", f'<p class="page-subheadline">{DEK}</p>', f'<div class="standfirst"><p>{DEK}</p></div>'):
-        lines = text_of(page(after))
-        assert lines[0] == DEK and lines[1:] == PARAGRAPHS, after
+        article = article_of(page(after))
+        assert article.standfirst == DEK and article.lines == PARAGRAPHS, after
 
 
-def test_the_declared_summary_shown_on_the_page_opens_the_text():
+def test_the_declared_summary_shown_outside_the_body_is_the_standfirst():
     shown = f'<div class="meta"><span>Politics</span></div><div data-name="x"><p>{DEK}</p></div>'
-    lines = text_of(page(shown, description=DEK))
-    assert lines[0] == DEK and lines[1:] == PARAGRAPHS
-    assert text_of(page("", description=DEK)) == PARAGRAPHS   # declared but not shown: not body text
+    article = article_of(page(shown, description=DEK))
+    assert article.standfirst == DEK and article.lines == PARAGRAPHS
+    assert article_of(page("", description=DEK)).standfirst is None   # declared but not shown
+
+
+def test_a_declared_summary_that_is_the_body_lead_stays_in_the_body():
+    html = page("", description=PARAGRAPHS[0])
+    article = article_of(html)
+    assert article.standfirst is None and article.lines == PARAGRAPHS
 
 
 def test_look_alikes_stay_out():
@@ -64,14 +74,16 @@ def bullets(heading: str, items: list[str], link: bool = False) -> str:
     return f'<div class="key-points"><div class="header">{heading}</div><div class="list"><ul>{lis}</ul></div></div>'
 
 
-def test_summary_bullets_open_the_text_after_the_standfirst():
-    lines = text_of(page(f"<h2>{DEK}</h2>" + bullets("Key Points", POINTS)))
-    assert lines == [DEK, *POINTS, *PARAGRAPHS]
-    assert text_of(page(bullets("KEY TAKEAWAYS", POINTS)))[:3] == POINTS
+def test_summary_bullets_are_the_summary_not_body_text():
+    article = article_of(page(f"<h2>{DEK}</h2>" + bullets("Key Points", POINTS)))
+    assert (article.standfirst, article.summary, article.lines) == (DEK, POINTS, PARAGRAPHS)
+    article = article_of(page(bullets("KEY TAKEAWAYS", POINTS)))
+    assert (article.standfirst, article.summary, article.lines) == (None, POINTS, PARAGRAPHS)
 
 
 def test_menus_and_short_lists_are_not_summary_bullets():
-    assert text_of(page(bullets("Highlights", POINTS, link=True))) == PARAGRAPHS            # links to other stories
+    assert article_of(page(bullets("Highlights", POINTS, link=True))).summary == []          # links to other stories
+    assert text_of(page(bullets("Highlights", POINTS, link=True))) == PARAGRAPHS
     assert text_of(page(bullets("Key Points", ["Politics", "Business and markets"]))) == PARAGRAPHS  # too short
     assert text_of(page(bullets("More from us", POINTS))) == PARAGRAPHS                     # not a summary heading
 

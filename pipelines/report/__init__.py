@@ -60,7 +60,7 @@ def build(tables, store_uri: str, since: str | None = None, until: str | None = 
 def _story(story_id: str, rows: list[tuple]) -> dict:
     origin_url, reason = rows[0][1], rows[0][2]
     members = [{"url": r[4], "fetched_url": r[3], "host": r[5], "title": r[6], "published": r[8] or r[7],
-                "t": r[7], "wire_source": r[9], "relation": r[10], "similarity": r[11]} for r in rows]
+                "t": r[7], "wire_source": r[9], "relation": r[10], "similarity": r[11], "standfirst": r[12]} for r in rows]
     members.sort(key=lambda m: (m["fetched_url"] != origin_url, m["t"], m["fetched_url"]))
     origin = members[0]
     times = [m.pop("t") for m in members]
@@ -68,7 +68,7 @@ def _story(story_id: str, rows: list[tuple]) -> dict:
     hosts = list(dict.fromkeys(m["host"] for m in members if m["host"]))
     return {
         "story_id": story_id, "size": len(members),
-        "origin": {"url": origin["url"], "host": origin["host"], "title": origin["title"],
+        "origin": {"url": origin["url"], "host": origin["host"], "title": origin["title"], "standfirst": origin["standfirst"],
                    "published": origin["published"], "wire_source": origin["wire_source"], "reason": reason},
         "first_published": first, "last_published": last,
         "spread_seconds": int((datetime.fromisoformat(last) - datetime.fromisoformat(first)).total_seconds()),

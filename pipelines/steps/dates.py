@@ -62,6 +62,25 @@ def to_iso(value: str | None, default_tz=None) -> str | None:
     return parsed.isoformat()
 
 
+def from_page(tree, url: str, fetched_at: str | None) -> str | None:
+    """htmldate's reading of the page's original publication date (its markup, its URL, its text), no later
+    than the fetch: the last source, after structured data and a visible time line."""
+    import htmldate   # imported on first use, in the workers that need it
+
+    limit = _aware(fetched_at) if fetched_at else None
+    found = None
+    for extensive in (False, True):   # its extensive search (free text, dateparser) only when the rest finds none
+        try:
+            found = htmldate.find_date(tree, extensive_search=extensive, original_date=True, outputformat="%Y-%m-%d",
+                                       url=url if url.startswith("http") else None,
+                                       max_date=limit.strftime("%Y-%m-%d") if limit else None)
+        except Exception:   # htmldate fails on some malformed dates in markup: no date, not a failed page
+            found = None
+        if found:
+            break
+    return found
+
+
 def not_after(value: str | None, limit: str | None) -> str | None:
     """The value, or None when it lies after `limit` (a date can't be later than the fetch)."""
     if value is None or limit is None:

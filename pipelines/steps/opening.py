@@ -1,7 +1,7 @@
-"""What an article opens with that extraction tends to miss, because it sits outside the body's
-container: the standfirst (dek) under the headline and the summary bullets; and the headlines of a live
-blog's entries, which extraction drops as headings. Each is looked for in the page as parsed, before
-extraction prunes it, and only ever adds text the page shows or declares."""
+"""What an article opens with besides its body: the standfirst (dek) under the headline and the summary
+bullets, both exported apart from the text; and the headlines of a live blog's entries, which extraction
+drops as headings. Each is looked for in the page as parsed, before extraction prunes it, and is only ever
+text the page shows or declares."""
 from __future__ import annotations
 
 import re
@@ -15,18 +15,61 @@ _DEK_CLASS = re.compile(r"sub-?head|\bdek\b|standfirst|summary|excerpt|strap|int
 _H1 = XPath("//body//h1")
 
 
-def shown_standfirst(tree, description: str | None) -> str | None:
-    """The standfirst (dek) the page shows under its headline, which extraction tends to miss (it sits
-    outside the body's container) though it is the article's opening paragraph. Either the page's
-    declared summary (its description) shown as an element's whole text (after a kicker of up to three
-    words, or cut short for display after ten words or more), or the element right after
-    the page's one <h1> when it is an h2 or its class says so (sub-headline, dek, standfirst, ...), of
-    5 to 80 words. Never text in a link (a teaser); a plain <p> after the headline is as often a
-    byline, a time line or a "listen to this article" widget."""
-    return _described(tree, description) or _after_headline(tree)
+_AFTER_H1 = XPath("(//body//h1)[1]/following::*[self::p or self::div or self::span or self::time or self::address "
+                  "or self::li or self::small][position() <= 40]")
+_BLOCKS = {"p", "div", "ul", "ol", "table", "section", "article", "li", "h2", "h3", "h4"}
 
 
-def _after_headline(tree) -> str | None:
+def head_lines(tree) -> list[str]:
+    """The short texts the page shows right after its headline, before the body starts (up to six): where
+    a byline or a date line stands as a plain paragraph outside the body's container."""
+    out: list[str] = []
+    for el in _AFTER_H1(tree):
+        if any(isinstance(child.tag, str) and child.tag in _BLOCKS for child in el):
+            continue   # a container: its own blocks come next
+        text = " ".join(el.text_content().split())
+        if not text:
+            continue
+        if len(text.split()) >= 25:
+            break      # the body has started
+        if text not in out:
+            out.append(text)
+        if len(out) == 6:
+            break
+    return out
+
+
+def standfirst(tree, description: str | None, lines: list[str]) -> tuple[str | None, bool]:
+    """The standfirst (dek) the page shows under its headline, and whether it is apart from the body.
+
+    Either the element right after the page's one <h1> when it is an h2 or its class says so
+    (sub-headline, dek, standfirst, ...), of 5 to 80 words: a dek by its place, apart from the body even
+    where extraction kept it. Or the page's declared summary (its description) shown as an element's whole
+    text (after a kicker of up to three words, or cut short for display after ten words or more): apart
+    only where extraction left it out (it sits outside the body's container); a description that
+    extraction kept is the body's lead paragraph, and stays in the body. Never text in a link (a
+    teaser); a plain <p> after the headline is as often a byline, a time line or a "listen" widget."""
+    placed = _after_headline(tree)
+    if placed is not None:
+        text = " ".join(placed.text_content().split())
+        if not _shown_twice(tree, placed, text):   # shown again further down, it is the body's lead
+            return text, True
+    shown = _described(tree, description)
+    if shown and not has_text(lines, shown):
+        return shown, True
+    return shown, False
+
+
+_SAME_TEXT = XPath("//body//*[self::p or self::div][normalize-space(.) = $text]")
+
+
+def _shown_twice(tree, placed, text: str) -> bool:
+    inside = set(placed.iter())
+    return any(el not in inside for el in _SAME_TEXT(tree, text=text))
+
+
+def _after_headline(tree):
+    """The element right after the page's one <h1> that is a standfirst by its place and its class, or None."""
     h1 = _H1(tree)
     if len(h1) != 1:
         return None
@@ -35,8 +78,9 @@ def _after_headline(tree) -> str | None:
         return None
     if el.tag != "h2" and not _DEK_CLASS.search(f"{el.get('class', '')} {el.get('id', '')}"):
         return None
-    text = " ".join(el.text_content().split())
-    return text if 5 <= len(text.split()) <= 80 else None
+    if any(el.find(f".//{tag}") is not None for tag in ("li", "h2", "h3", "h4")):
+        return None   # a box of summary bullets, not a standfirst
+    return el if 5 <= len(el.text_content().split()) <= 80 else None
 
 
 def _described(tree, description: str | None) -> str | None:
@@ -92,10 +136,10 @@ def with_entry_headlines(lines: list[str], updates: list[tuple[str, str]]) -> li
     `liveBlogUpdate` gives them): each goes before the line its entry's text starts with."""
     if not updates:
         return lines
-    starts = {_key(line)[:60]: i for i, line in reversed(list(enumerate(lines))) if len(_key(line)) >= 20}
+    starts = {key(line)[:60]: i for i, line in reversed(list(enumerate(lines))) if len(key(line)) >= 20}
     before: dict[int, str] = {}
     for headline, body in updates:
-        i = starts.get(_key(body)[:60])
+        i = starts.get(key(body)[:60])
         if i is not None and i not in before and not has_text(lines[max(0, i - 1):i + 1], headline):
             before[i] = headline
     return [x for i, line in enumerate(lines) for x in ([before[i]] if i in before else []) + [line]]
@@ -103,9 +147,9 @@ def with_entry_headlines(lines: list[str], updates: list[tuple[str, str]]) -> li
 
 def has_text(lines: list[str], text: str) -> bool:
     """Whether `text` is already in one of `lines` (case, spacing and punctuation aside)."""
-    key = _key(text)
-    return any(key in _key(line) for line in lines)
+    wanted = key(text)
+    return any(wanted in key(line) for line in lines)
 
 
-def _key(text: str) -> str:
+def key(text: str) -> str:
     return re.sub(r"[\W_]", "", text.casefold())

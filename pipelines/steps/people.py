@@ -11,7 +11,11 @@ _ROLE = re.compile(
     r"senior|chief|political|business|news|desk|team|special|foreign|national|deputy|associate|"
     r"contributing|investigative|reporting|writing|editing|by|for|and|with|in|updated|published|"
     r"photographer|analyst|host|presenter)\b", re.I)
-_BYLINE_START = re.compile(r"^\s*(by|written by|words by|reporting by|from)\s+", re.I)
+# "By", and its equivalents in the languages seen (German, French, Italian, Spanish/Portuguese, Dutch, Nordic,
+# Polish), as a byline opens: "Von Anna Schmidt", "Par Jean Dupont", "Door Piet de Vries", "Av Ola Nordmann".
+_BYLINE_START = re.compile(r"^\s*(by|written by|words by|reporting by|from|von|par|di|por|door|av|af|przez|autor:?|"
+                           r"text:|texte:|testo di|escrito por|geschreven door)\s+", re.I)
+_AND = r",|;|\s+(?:and|und|et|y|e|en|og|och|i|und von)\s+|\s*&\s*|\s*\|\s*|\s+with\s+|、"
 _STAFF_WORD = re.compile(r"\b(staff|reporter|correspondent|writer|editor|contributor|columnist)\b", re.I)
 _NAME_TOKEN = re.compile(r"^[A-ZÀ-Þ][\w'’.-]*$|^(de|da|van|von|der|del|la|le|bin|al|dos|di)$")
 
@@ -26,9 +30,10 @@ def parse_byline(line: str) -> Byline | None:
     """A byline line ("By Jane Doe and John Roe", "OAN Staff Blake Wolf") parsed, or None if the
     line is not a byline."""
     text = line.strip()
-    if len(text.split()) > 12 or text.endswith(("?", "!")) or re.search(r"[.;:]\s+\w+\s+\w+", text):
-        return None
     started = bool(_BYLINE_START.match(text))
+    rest = _BYLINE_START.sub("", text)
+    if len(text.split()) > 12 or text.endswith(("?", "!")) or re.search(r"[.;:]\s+\w+\s+\w+", rest):
+        return None
     if not started and not _STAFF_WORD.search(text):
         return None
     body = _BYLINE_START.sub("", text)
@@ -36,7 +41,7 @@ def parse_byline(line: str) -> Byline | None:
                                for t in body.replace(",", " ").split()):
         return None  # "The staff voted on Tuesday" is a sentence, not a byline
     out = Byline()
-    for part in re.split(r",|\s+and\s+|\s*&\s*|\s*\|\s*|\s+with\s+", body):
+    for part in re.split(_AND, body):
         agency = wire.agency_of(part)
         if agency:
             out.agencies.append(agency)
@@ -66,18 +71,60 @@ def person_name(raw: str) -> str | None:
 
 
 def normalise_authors(raw: list[str]) -> tuple[list[str], list[str]]:
-    """(people, agencies) from declared author strings, each of which may list several names."""
+    """(authors, agencies) from declared author strings (structured data, an author element), each of
+    which may list several names. A declared name is believed as written ("Resy Staff", "Newsdesk",
+    "kirstin boatto"), less a leading "By" and trailing roles ("Jane Doe, Staff Writer"); agencies go
+    apart, for wire_source."""
     people: list[str] = []
     agencies: list[str] = []
     for item in raw:
-        for part in re.split(r",|\s+and\s+|\s*&\s*|\s*\|\s*|;", item):
-            if not part.strip():
+        for part in re.split(_AND, _BYLINE_START.sub("", item.strip())):
+            part = part.strip(" .,:;-–—|")
+            if not part:
                 continue
             agency = wire.agency_of(part)
             if agency:
-                agencies.append(agency)
+                if agency not in agencies:
+                    agencies.append(agency)
                 continue
-            name = person_name(part)
-            if name and name not in people:
+            name = declared_name(part)
+            if name and name.casefold() not in {p.casefold() for p in people}:
                 people.append(name)
     return people, agencies
+
+
+_NOT_A_NAME = re.compile(r"https?:|www\.|@\w+\.\w|\d{2}|^(updated|published|posted|photo|image|foto|bild)\b", re.I)
+
+
+_LEADING = re.compile(r"^(text|words|photos?|story|posted|written|reported|published)\s+by\s+|^(author|autor|auteur)\s*:\s*", re.I)
+_CREDENTIAL = re.compile(r"^(ph\.? ?d|m\.? ?d|mba|rn|dr|md|do|phd|facp|faclm|ma|msc|bsc|jr|sr|esq)\.?$", re.I)
+
+
+_STAFF_THEN_NAME = re.compile(r"^.{0,40}?\b(?:staff|staff writer|reporter|correspondent)\s+"
+                              r"(?P<name>[A-ZÀ-Þ][\w'’.-]+(?:\s+[A-ZÀ-Þ][\w'’.-]+){1,3})$", re.I)
+
+
+def declared_name(raw: str) -> str | None:
+    """A name as a page declares it, or None for a role alone, a link, an e-mail address or a sentence.
+    What follows the name in an author element goes: roles ("Contributing Writer"), a handle, a reading
+    time ("5 minute read"), an update line."""
+    name = " ".join(_BYLINE_START.sub("", _LEADING.sub("", raw.strip())).split()).strip(" .,")
+    name = re.split(r"\s+(?=\d|@|/|updated\b|published\b|posted\b|last\b)", name, maxsplit=1, flags=re.I)[0]
+    tokens = name.split()
+    while len(tokens) > 1 and _ROLE.fullmatch(tokens[-1]) and tokens[-1].lower() not in ("staff", "team", "desk"):
+        tokens.pop()
+    while len(tokens) > 2 and tokens[-1].lower() in ("founder", "lead", "reviewer", "ceo"):
+        tokens.pop()
+    name = " ".join(tokens).strip(" .,")
+    staff = _STAFF_THEN_NAME.match(name)
+    if staff:   # "OAN Staff Blake Wolf": the outlet's staff label before the person's name
+        name = staff["name"]
+    if _CREDENTIAL.match(name):
+        return None
+    if not name or _NOT_A_NAME.search(name) or len(name.split()) > 6 or len(name) > 60:
+        return None
+    if all(_ROLE.fullmatch(t) for t in name.split()):
+        return None   # "Staff Writer", "Editor"
+    if name.isupper() and len(name.split()) >= 2:
+        name = " ".join(t.capitalize() for t in name.split())
+    return name

@@ -1,7 +1,9 @@
 """Structured metadata a page declares about itself: JSON-LD, Open Graph / meta tags, <link>, <html lang>."""
 from __future__ import annotations
 
+import html
 import json
+import re
 from dataclasses import dataclass, field
 
 from lxml import html as lxml_html
@@ -21,6 +23,7 @@ class Structured:
     title: str | None = None
     html_title: str | None = None
     shown_titles: list[str] = field(default_factory=list)   # the <h1> texts: the headline as the page shows it
+    one_h1: bool = False            # the page has exactly one <h1>
     site_name: str | None = None
     canonical_url: str | None = None
     authors: list[str] = field(default_factory=list)
@@ -38,22 +41,23 @@ class Structured:
     is_listing: bool = False        # JSON-LD collection / list / search page
 
 
-def read_structured(tree: lxml_html.HtmlElement) -> Structured:
+def read_structured(tree: lxml_html.HtmlElement, jsonld: bool = True, tags: bool = True) -> Structured:
+    """What the page declares; `jsonld` / `tags` False leave that source out (for measuring)."""
     s = Structured()
-    meta = _meta_tags(tree)
-    ld = _jsonld_article(tree, s)
+    meta = _meta_tags(tree) if tags else _Meta()
+    ld = _jsonld_article(tree, s) if jsonld else {}
     s.title = _text(ld.get("headline")) or meta.get("og:title") or meta.get("twitter:title")
     s.html_title = _text(tree.findtext(".//title"))
-    s.shown_titles = [t for t in (_text(h.text_content()) for h in _H1(tree)[:3]) if t]
+    h1 = _H1(tree)
+    s.shown_titles = [t for t in (_text(h.text_content()) for h in h1[:3]) if t]
+    s.one_h1 = len(h1) == 1 and bool(s.shown_titles)
     s.site_name = meta.get("og:site_name") or _name(ld.get("publisher")) or meta.get("application-name")
     s.canonical_url = _canonical(tree) or meta.get("og:url")
-    s.authors = [n for n in (_name(a) for a in _as_list(ld.get("author"))) if n] or [
-        a for a in meta.getall("author") + meta.getall("article:author") + meta.getall("byl")
-        if not a.startswith("http")]
-    s.published = (_text(ld.get("datePublished")) or meta.get("article:published_time")
-                   or meta.get("og:published_time") or meta.get("pubdate") or meta.get("date")
-                   or meta.get("parsely-pub-date") or meta.get("dc.date") or meta.get("sailthru.date")
-                   or _time_element(tree))
+    s.authors = [n for a in _as_list(ld.get("author")) + _as_list(ld.get("creator")) for n in _names(a)] or [
+        a for key in _AUTHOR_TAGS for a in meta.getall(key) if not a.startswith(("http", "@"))] or (
+        _rel_author(tree) if tags else [])
+    s.published = (_first_text(ld.get("datePublished")) or _first_text(ld.get("dateCreated"))
+                   or next((meta.get(k) for k in _DATE_TAGS if meta.get(k)), None) or _time_element(tree))
     s.modified = (_text(ld.get("dateModified")) or meta.get("article:modified_time")
                   or meta.get("og:updated_time") or meta.get("lastmod"))
     s.description = meta.get("og:description") or meta.get("description") or _text(ld.get("description"))
@@ -70,6 +74,60 @@ def read_structured(tree: lxml_html.HtmlElement) -> Structured:
     s.article_body = "\n".join(b for b in bodies if isinstance(b, str) and b.strip()) or None
     s.is_article = s.is_article or (meta.get("og:type") or "").lower() == "article"
     return s
+
+
+# Where pages declare their authors and their date besides JSON-LD, in order of trust.
+_AUTHOR_TAGS = ("author", "article:author", "og:article:author", "parsely-author", "sailthru.author", "byl",
+                "dc.creator", "dcterms.creator", "citation_author", "authors")
+_DATE_TAGS = ("article:published_time", "og:article:published_time", "og:published_time", "datepublished",
+              "parsely-pub-date", "sailthru.date", "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.date",
+              "dcterms.created", "citation_publication_date", "publication_date", "publish-date", "publishdate",
+              "pubdate", "article.published", "original-publish-date", "date")
+
+
+_OUTSIDE = re.compile(r"comment|related|footer|sidebar|widget|recommend|newsletter", re.I)
+
+
+def author_element(tree) -> str | None:
+    """The text of the first element the page marks as its author or byline (class, id, itemprop, rel),
+    outside comments and sidebars, with trafilatura's expressions for them."""
+    from trafilatura.xpaths import AUTHOR_XPATHS
+
+    for expression in AUTHOR_XPATHS:
+        for el in expression(tree):
+            if any(_OUTSIDE.search(f"{a.get('class', '')} {a.get('id', '')}") for a in el.iterancestors()):
+                continue
+            text = " ".join(" ".join(el.itertext()).split())
+            if 2 < len(text) < 120:
+                return text
+    return None
+
+
+def _rel_author(tree) -> list[str]:
+    """The text of links marked rel=author (a byline's link to its author's page)."""
+    out = []
+    for a in tree.iterfind(".//a[@rel]"):
+        if "author" in (a.get("rel") or "").lower().split():
+            name = _text(a.text_content())
+            if name and name not in out and len(name) < 80:
+                out.append(name)
+    return out
+
+
+def _names(value) -> list[str]:
+    """The names in a JSON-LD author: a string, a Person or Organization object, or a list of them."""
+    if isinstance(value, list):
+        return [n for v in value for n in _names(v)]
+    if isinstance(value, dict):
+        return _names(value.get("name"))
+    name = _text(value)
+    return [name] if name and not name.startswith("http") else []
+
+
+def _first_text(value) -> str | None:
+    if isinstance(value, list):
+        return _first_text(value[0]) if value else None
+    return _text(value)
 
 
 class _Meta(dict):
@@ -186,6 +244,8 @@ def _keywords(value) -> list[str]:
 def _text(value) -> str | None:
     if not isinstance(value, str):
         return None
+    if "&" in value:   # escaped twice in the markup ("&amp;quot;"), or JSON-LD written with entities
+        value = html.unescape(value)
     value = " ".join(value.split())
     return value or None
 

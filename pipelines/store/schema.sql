@@ -1,4 +1,4 @@
--- wirecrawl store, schema version 4. Portable SQL (SQLite now, PostgreSQL later): no SQLite-only types.
+-- wirecrawl store, schema version 5. Portable SQL (SQLite now, PostgreSQL later): no SQLite-only types.
 CREATE TABLE IF NOT EXISTS store_meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS articles (
     image_caption TEXT,
     image_credit TEXT,
     wire_source TEXT,
+    standfirst TEXT,                 -- the dek: apart from the body
+    summary TEXT NOT NULL DEFAULT '[]',  -- JSON list: the summary bullets
     left_out TEXT NOT NULL,          -- JSON: the cleaned paragraphs `text` leaves out (steps/templates.body)
     text TEXT NOT NULL,              -- the body: the cleaned paragraphs less the host's template lines
     fetched_at TEXT NOT NULL,

@@ -18,12 +18,14 @@ from ..steps import templates
 from ..stories.origin import site_of
 from .stories_sql import StoryTables
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 _ARTICLE_COLUMNS = (
     "fetched_url", "url", "canonical_url", "title", "authors", "published", "modified", "site_name",
     "host", "language", "description", "tags", "image", "image_caption", "image_credit", "wire_source",
-    "left_out", "text", "fetched_at", "archive_path", "archive_offset", "body_sha1", "extractor_version",
+    "left_out", "text", "fetched_at", "archive_path", "archive_offset", "body_sha1", "standfirst", "summary",
+    "extractor_version",   # last: a row equal but for it is unchanged
 )
+_V4_COLUMNS = tuple(c for c in _ARTICLE_COLUMNS if c not in ("standfirst", "summary"))
 _REJECT_COLUMNS = ("fetched_url", "kind", "reason", "detail", "fetched_at", "archive_path",
                    "archive_offset", "body_sha1", "extractor_version")
 
@@ -157,7 +159,7 @@ class SQLiteStore:
             db.close()
             if version is None:
                 raise NoStore(f"no wirecrawl store at {self.path.absolute()} (the file holds none of its tables)")
-            if version not in ("1", "2", "3"):
+            if version not in ("1", "2", "3", "4"):
                 raise StoreError(f"{self.path} has schema version {version}, this wirecrawl expects {SCHEMA_VERSION}")
             return None
         return None
@@ -174,7 +176,7 @@ class SQLiteStore:
         db.execute("PRAGMA foreign_keys=ON")
         schema = resources.files("pipelines.store").joinpath("schema.sql").read_text()
         version = _schema_version(db)
-        if version not in (None, "1", "2", "3", SCHEMA_VERSION):
+        if version not in (None, "1", "2", "3", "4", SCHEMA_VERSION):
             raise StoreError(f"{self.path} has schema version {version}, this wirecrawl expects {SCHEMA_VERSION}")
         if version == "1":
             _migrate_from_1(db)
@@ -182,6 +184,8 @@ class SQLiteStore:
             _migrate_from_2(db)
         if version in ("1", "2", "3"):
             _migrate_from_3(db, schema)
+        if version in ("1", "2", "3", "4"):
+            _migrate_from_4(db)
         db.executescript(schema)
         if version is None:
             db.execute("INSERT INTO store_meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
@@ -314,7 +318,7 @@ class SQLiteStore:
         row = (a.fetched_url, a.url, a.canonical_url, a.title, json.dumps(a.authors), a.published,
                a.modified, a.site_name, a.host, a.language, a.description, json.dumps(a.tags), a.image,
                a.image_caption, a.image_credit, a.wire_source, left_out, text, a.fetched_at, ref.path, ref.offset,
-               body_sha1, version)
+               body_sha1, a.standfirst, json.dumps(a.summary), version)
         old = self.db.execute(f"SELECT id, {', '.join(_ARTICLE_COLUMNS)} FROM articles WHERE fetched_url=?",
                               (a.fetched_url,)).fetchone()
         existed = old is not None or self._delete_reject(a.fetched_url)
@@ -438,6 +442,7 @@ class SQLiteStore:
             item = dict(zip(EXPORT_FIELDS, row))
             item["authors"] = json.loads(item["authors"])
             item["tags"] = json.loads(item["tags"])
+            item["summary"] = json.loads(item["summary"])
             yield item
 
 
@@ -522,6 +527,20 @@ def _migrate_from_3(db: sqlite3.Connection, schema: str) -> None:
         db.execute("UPDATE store_meta SET value='4' WHERE key='schema_version'")
 
 
+def _migrate_from_4(db: sqlite3.Connection) -> None:
+    """Schema 5 keeps the standfirst and the summary bullets apart from the text. Older rows keep them in
+    their text (empty columns) until they are extracted again: the extractor version changed with it, so the
+    next reprocess of the archive does that."""
+    with db:
+        db.execute("BEGIN IMMEDIATE")
+        have = {r[1] for r in db.execute("PRAGMA table_info(articles)")}
+        if "standfirst" not in have:
+            db.execute("ALTER TABLE articles ADD COLUMN standfirst TEXT")
+        if "summary" not in have:
+            db.execute("ALTER TABLE articles ADD COLUMN summary TEXT NOT NULL DEFAULT '[]'")
+        db.execute("UPDATE store_meta SET value='5' WHERE key='schema_version'")
+
+
 def _key_by_id(db: sqlite3.Connection, schema: str) -> None:
     for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='index' AND sql IS NOT NULL AND tbl_name IN "
                               f"({', '.join('?' * len(_KEYED_BY_ID))})", _KEYED_BY_ID).fetchall():
@@ -530,7 +549,7 @@ def _key_by_id(db: sqlite3.Connection, schema: str) -> None:
         db.execute(f"ALTER TABLE {table} RENAME TO old_{table}")
     for statement in _statements(schema):
         db.execute(statement)
-    columns = ", ".join(_ARTICLE_COLUMNS)
+    columns = ", ".join(_V4_COLUMNS)
     db.execute(f"INSERT INTO articles ({columns}) SELECT {columns} FROM old_articles "
                "ORDER BY COALESCE(published, fetched_at), fetched_url")
     db.execute("CREATE TEMP TABLE ids (fetched_url TEXT PRIMARY KEY, id INTEGER NOT NULL)")

@@ -353,7 +353,7 @@ class StoryTables:
         """Every story member with what the report shows, grouped by story."""
         yield from self.db.execute(
             "SELECT st.story_id, st.origin_url, st.reason, a.fetched_url, a.url, a.host, a.title, s.t, a.published, "
-            "a.wire_source, m.relation, m.similarity FROM story_members m "
+            "a.wire_source, m.relation, m.similarity, a.standfirst FROM story_members m "
             "JOIN stories st ON st.id = m.story JOIN articles a ON a.id = m.article "
             "JOIN signatures s ON s.article = m.article ORDER BY m.story, s.t, a.fetched_url")
 

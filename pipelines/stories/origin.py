@@ -5,8 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-# Hostname labels of the agencies' own sites (apnews.com, reuters.com, afp.com, ...).
-_WIRE_LABELS = {"apnews", "ap", "reuters", "afp", "upi", "dpa", "efe", "ansa", "xinhua", "bloomberg", "pa"}
+from ..steps.wire import HOST_LABELS as _WIRE_LABELS
 _HOST_PREFIXES = ("www.", "m.", "amp.", "mobile.")
 
 
