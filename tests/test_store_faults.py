@@ -80,10 +80,13 @@ def test_the_store_named_through_a_symlink_has_the_same_lock_and_band_index(wire
 def test_a_damaged_store_is_named_with_what_to_do(wirecrawl, tmp_path):
     pages = _pages(tmp_path / "pages", 120)
     wirecrawl.reprocess(pages)
-    size = wirecrawl.store_path.stat().st_size
-    with open(wirecrawl.store_path, "r+b") as f:   # 16 KB overwritten in the middle of the file
-        f.seek(size // 2 - size // 2 % 4096)
-        f.write(os.urandom(16384))
+    db = sqlite3.connect(wirecrawl.store_path)   # where the articles table starts: every command reads it
+    root = db.execute("SELECT rootpage FROM sqlite_master WHERE name='articles'").fetchone()[0]
+    page_size = db.execute("PRAGMA page_size").fetchone()[0]
+    db.close()
+    with open(wirecrawl.store_path, "r+b") as f:   # its first page and the next three overwritten
+        f.seek((root - 1) * page_size)
+        f.write(os.urandom(4 * page_size))
     for args in (["export", "-o", str(tmp_path / "out.jsonl")], ["dedup-report", "-o", str(tmp_path / "r.html")],
                  ["reprocess", str(pages), "--force"]):
         proc = wirecrawl.run(*args, "--store", wirecrawl.store, check=False)
