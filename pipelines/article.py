@@ -89,9 +89,9 @@ def _body(lines: list[str], meta: Structured, title: str | None, apart: list[str
         lines = opening.with_entry_headlines(lines, meta.live_updates)
     cleaned = boilerplate.strip_boilerplate(lines, options.steps_off)
     body = _drop_headline(cleaned.lines, [title, *meta.shown_titles]) if options.on("drop_headline") else cleaned.lines
-    if apart:
-        keys = {opening.key(x) for x in apart}
-        body = [line for line in body if opening.key(line) not in keys]
+    if apart:   # where the article opens; a summary bullet the body repeats further down stays there
+        keys, head = {opening.key(x) for x in apart}, len(apart) + 2
+        body = [line for i, line in enumerate(body) if i >= head or opening.key(line) not in keys]
     return cleaned, body
 
 

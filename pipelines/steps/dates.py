@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from datetime import datetime, timezone
 
 from dateutil import parser as dateparser
@@ -71,9 +72,11 @@ def from_page(tree, url: str, fetched_at: str | None) -> str | None:
     found = None
     for extensive in (False, True):   # its extensive search (free text, dateparser) only when the rest finds none
         try:
-            found = htmldate.find_date(tree, extensive_search=extensive, original_date=True, outputformat="%Y-%m-%d",
-                                       url=url if url.startswith("http") else None,
-                                       max_date=limit.strftime("%Y-%m-%d") if limit else None)
+            with warnings.catch_warnings():   # dateutil's warnings about time zones it cannot name: no date, silently
+                warnings.simplefilter("ignore")
+                found = htmldate.find_date(tree, extensive_search=extensive, original_date=True, outputformat="%Y-%m-%d",
+                                           url=url if url.startswith("http") else None,
+                                           max_date=limit.strftime("%Y-%m-%d") if limit else None)
         except Exception:   # htmldate fails on some malformed dates in markup: no date, not a failed page
             found = None
         if found:
