@@ -55,6 +55,11 @@ def test_what_is_not_an_author_name_is_not_believed(head):
     assert article(head).authors == []
 
 
+def test_a_surname_that_starts_like_a_byline_word_is_kept_whole():
+    assert article('<meta name="author" content="Di Stefano Marco">').authors == ["Di Stefano Marco"]
+    assert article('<meta name="author" content="Von Anna Schmidt">').authors == ["Anna Schmidt"]
+
+
 def test_an_agency_named_as_author_is_the_wire_source_not_a_person():
     a = article(ld(author=[{"@type": "Person", "name": "Jane Doe"}, {"@type": "Organization", "name": "Deutsche Presse-Agentur"}]))
     assert (a.authors, a.wire_source) == (["Jane Doe"], "dpa")
@@ -64,7 +69,7 @@ def test_an_agency_named_as_author_is_the_wire_source_not_a_person():
 
 @pytest.mark.parametrize("line, names", [
     ("By Jane Doe and John Roe", ["Jane Doe", "John Roe"]), ("Von Anna Schmidt", ["Anna Schmidt"]),
-    ("Par Claire Dubois", ["Claire Dubois"]), ("Di Giulia Ferri", ["Giulia Ferri"]), ("Por Javier Molina", ["Javier Molina"]),
+    ("Par Claire Dubois", ["Claire Dubois"]), ("di Giulia Ferri", ["Giulia Ferri"]), ("Por Javier Molina", ["Javier Molina"]),
     ("Door Pieter de Vries", ["Pieter de Vries"]), ("Av Erik Lindqvist", ["Erik Lindqvist"]),
     ("OAN Staff Blake Wolf", ["Blake Wolf"]),
 ])

@@ -13,7 +13,8 @@ _ROLE = re.compile(
     r"photographer|analyst|host|presenter)\b", re.I)
 # "By", and its equivalents in the languages seen (German, French, Italian, Spanish/Portuguese, Dutch, Nordic,
 # Polish), as a byline opens: "Von Anna Schmidt", "Par Jean Dupont", "Door Piet de Vries", "Av Ola Nordmann".
-_BYLINE_START = re.compile(r"^\s*(by|written by|words by|reporting by|from|von|par|di|por|door|av|af|przez|autor:?|"
+# Italian "di" only in lower case: "Di Maio" is a surname.
+_BYLINE_START = re.compile(r"^\s*(by|written by|words by|reporting by|from|von|par|(?-i:di)|por|door|av|af|przez|autor:?|"
                            r"text:|texte:|testo di|escrito por|geschreven door)\s+", re.I)
 _AND = r",|;|\s+(?:and|und|et|y|e|en|og|och|i|und von)\s+|\s*&\s*|\s*\|\s*|\s+with\s+|、"
 _STAFF_WORD = re.compile(r"\b(staff|reporter|correspondent|writer|editor|contributor|columnist)\b", re.I)
