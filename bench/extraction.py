@@ -89,7 +89,7 @@ def _trafilatura(item: tuple[str, bytes] | str) -> tuple[str, dict]:
     d = doc.as_dict() if doc is not None else {}
     authors = [a.strip() for a in re.split(r";|,| and ", d.get("author") or "") if a.strip()]
     return name, {"text": d.get("text"), "title": d.get("title"), "authors": authors,
-                             "published": d.get("date"), "wire_source": None, "standfirst": None, "summary": []}
+                  "published": d.get("date"), "wire_source": None, "standfirst": None, "summary": []}
 
 
 # Sets whose golden body counts the standfirst and the summary bullets as body (extraction-dev: Fundus's
@@ -226,10 +226,8 @@ def main() -> None:
                     gain = y - x if m == "rejected" else x - y
                     if gain < worst:
                         worst, where = gain, f"{group} {m}"
-            changed = sum(1 for n in names if (ours.get(n) or {}).get("text") != (without.get(n) or {}).get("text")
-                          or (ours.get(n) or {}).get("title") != (without.get(n) or {}).get("title")
-                          or (ours.get(n) or {}).get("authors") != (without.get(n) or {}).get("authors")
-                          or (ours.get(n) or {}).get("published") != (without.get(n) or {}).get("published"))
+            changed = sum(1 for n in names if any((ours.get(n) or {}).get(f) != (without.get(n) or {}).get(f)
+                                                  for f in ("text", "title", "authors", "published")))
             helps = any(g is not None and g > 0.0005 for g in gains)
             verdict = ("pays" if helps and worst >= -0.001 else "loses somewhere" if helps
                        else "no effect" if not changed else "does not pay")

@@ -34,7 +34,8 @@ def process_page(page: Page, options: ExtractOptions) -> Article | Rejected:
     meta = read_structured(tree, jsonld=options.on("meta_jsonld"), tags=options.on("meta_tags"))
     gate = gates.login_gate(tree, meta) if options.on("gate_login") else None
     links = gates.headline_links(tree, meta) if options.on("gate_listing") else None
-    title = choose_title(meta, article_url(page.fetched_url, meta.canonical_url)[0], options.on("title_site"))
+    url, canonical, host = article_url(page.fetched_url, meta.canonical_url)
+    title = choose_title(meta, url, options.on("title_site"))
     summary = opening.summary_points(tree) if options.on("opening") else []
     lines = extract_lines(tree, meta.article_body, options)
     standfirst, apart = opening.standfirst(tree, meta.description, lines) if options.on("opening") else (None, False)
@@ -54,7 +55,7 @@ def process_page(page: Page, options: ExtractOptions) -> Article | Rejected:
             (cleaned, body), rejected = again, again_rejected
     if rejected is not None:
         return Rejected.not_article(page, *rejected)
-    article = _article(page, meta, cleaned, body, title)
+    article = _article(page, meta, cleaned, body, title, (url, canonical, host))
     article.standfirst, article.summary = standfirst, summary
     _shown_metadata(article, tree, options)
     return article
@@ -95,8 +96,9 @@ def _body(lines: list[str], meta: Structured, title: str | None, apart: list[str
     return cleaned, body
 
 
-def _article(page: Page, meta: Structured, cleaned: boilerplate.Cleaned, body: list[str], title: str | None) -> Article:
-    url, canonical, host = article_url(page.fetched_url, meta.canonical_url)
+def _article(page: Page, meta: Structured, cleaned: boilerplate.Cleaned, body: list[str], title: str | None,
+             where: tuple[str, str | None, str | None]) -> Article:
+    url, canonical, host = where
     authors, agencies = people.normalise_authors(meta.authors)
     authors += [a for a in cleaned.authors if a not in authors]
     agencies += cleaned.agencies

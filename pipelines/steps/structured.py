@@ -56,7 +56,7 @@ def read_structured(tree: lxml_html.HtmlElement, jsonld: bool = True, tags: bool
     s.authors = [n for a in _as_list(ld.get("author")) + _as_list(ld.get("creator")) for n in _names(a)] or [
         a for key in _AUTHOR_TAGS for a in meta.getall(key) if not a.startswith(("http", "@"))] or (
         _rel_author(tree) if tags else [])
-    s.published = (_first_text(ld.get("datePublished")) or _first_text(ld.get("dateCreated"))
+    s.published = (_name(ld.get("datePublished")) or _name(ld.get("dateCreated"))
                    or next((meta.get(k) for k in _DATE_TAGS if meta.get(k)), None) or _time_element(tree))
     s.modified = (_text(ld.get("dateModified")) or meta.get("article:modified_time")
                   or meta.get("og:updated_time") or meta.get("lastmod"))
@@ -122,12 +122,6 @@ def _names(value) -> list[str]:
         return _names(value.get("name"))
     name = _text(value)
     return [name] if name and not name.startswith("http") else []
-
-
-def _first_text(value) -> str | None:
-    if isinstance(value, list):
-        return _first_text(value[0]) if value else None
-    return _text(value)
 
 
 class _Meta(dict):

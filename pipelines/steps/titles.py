@@ -17,9 +17,9 @@ def choose_title(meta: Structured, url: str, without_site: bool = True) -> str |
     clean = (lambda t: clean_title(t, meta.site_name, url)) if without_site else (lambda t: t)
     candidates = ([meta.shown_titles[0]] if meta.one_h1 else []) + [meta.title, meta.html_title]
     for candidate in candidates:
-        if not candidate or len(candidate.split()) > 40 or len(squash(candidate)) < 2:
+        squashed = squash(candidate or "")
+        if len(squashed) < 2 or len(candidate.split()) > 40:
             continue
-        squashed = squash(candidate)
         if squashed in (site, squash(host)) or any(squashed == squash(label) for label in host.split(".")):
             continue   # the site's name, not a headline
         return clean(candidate)
