@@ -29,6 +29,7 @@ from datasketch import MinHash, MinHashLSH  # noqa: E402
 
 from pipelines.model import Article, RawRef  # noqa: E402
 from pipelines.options import DedupOptions  # noqa: E402
+from pipelines.steps.templates import clean_body  # noqa: E402
 from pipelines.store import open_store  # noqa: E402
 from pipelines.stories import Stories, bands, fingerprint  # noqa: E402
 from pipelines.stories.fingerprint import Signer, words  # noqa: E402
@@ -70,6 +71,7 @@ def run_ours(items, tmp: Path, hashed_words: bool = False, grown: Path | None = 
         a = _article(url, text, published)
         if hashed_words:
             a.line_words = signer.line_words(a.lines, sign=True)
+        a.body = clean_body(a.lines, frozenset())   # (no host templates here)
         store.save(a, RawRef("x"), "s", "v")
         articles.append(a)
     stories = Stories(store, DedupOptions())
@@ -91,7 +93,9 @@ def grown_store(items, tmp: Path) -> Path:
     for k in range(0, len(items), 500):
         with store.transaction():
             for url, text, published in items[k:k + 500]:
-                store.save(_article(url, text, published), RawRef("x"), "s", "v")
+                a = _article(url, text, published)
+                a.body = clean_body(a.lines, frozenset())
+                store.save(a, RawRef("x"), "s", "v")
     stories = Stories(store, DedupOptions())
     stories.file_unfiled()
     stories.close()

@@ -4,7 +4,7 @@ archive give the same rows. An item is {"page": Page, "url_key": str}.
 - ExtractPipeline: decode, extract, strip boilerplate, metadata (pipelines.article.process_page) in the
   process pool, with its per-page time limit, so the crawl never waits on a slow page.
 - StorePipeline: store the article or the not-article with its reason, then file the article into its
-  story (MinHash syndication detection), through the run the spider holds (pipelines.crawl_run).
+  story (MinHash syndication detection), through the run the spider holds (pipelines.ingest, as `reprocess` does).
 """
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ class StorePipeline:
         spider = self.crawler.spider
         if spider.run is not None:
             try:
-                spider.run.file(item["page"], item["outcome"], item["url_key"])
+                spider.run.save(item["page"], item["outcome"], item["url_key"])
             except StoreError as exc:   # the page's savepoint is undone; it is fetched again by the next run
                 spider.run.counts.error("store_failed")
                 spider.fail(str(exc))

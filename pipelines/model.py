@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 # Field order of an exported article (the public contract of `scrapy export`): what extraction gives,
 # then the article's place in its story.
@@ -67,6 +67,8 @@ class Article:
     # store keeps (the lines less the host's template lines) is made without reading the text again.
     line_keys: list[str] | None = field(default=None, compare=False, repr=False)
     line_words: Any = field(default=None, compare=False, repr=False)
+    # Its body as cleaned for its host's template lines, set by the run just before it is stored
+    body: Body | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -85,3 +87,73 @@ class Rejected:
     @classmethod
     def error(cls, page: Page, reason: str, detail: str = "") -> "Rejected":
         return cls(page.fetched_url, "error", reason, detail[:500], page.fetched_at)
+
+
+# -- what the store keeps of an article and of a story ----------------------------------------------
+_HOST_PREFIXES = ("www.", "m.", "amp.", "mobile.")
+
+
+def site_of(host: str) -> str:
+    """The host without www., m., amp., mobile.: copies on those are the same site."""
+    for p in _HOST_PREFIXES:
+        host = host.removeprefix(p)
+    return host
+
+
+@dataclass(frozen=True)
+class Body:
+    """An article's body as cleaned for its host (steps.templates.HostTemplates.clean): the text, what gives
+    its lines back (`left_out`), and what the host's template learning keeps of it."""
+    text: str
+    left_out: str
+    lead: str              # the key of its longest line: which story it tells (templates.lead_key)
+    candidates: str        # its template candidate keys, space-separated and sorted
+
+
+@dataclass(frozen=True)
+class Recleaned:
+    """A stored article's text cleaned again for its host's new template lines."""
+    article: int           # articles.id
+    fetched_url: str
+    text: str
+    left_out: str
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the store holds of a page: the bytes it was made from and the extractor that made it."""
+    body_sha1: str | None
+    extractor_version: str
+
+
+@dataclass(frozen=True)
+class Member:
+    """A story member as the story logic sees it."""
+    fetched_url: str
+    host: str
+    t: str                # published, else fetched_at (ISO 8601 UTC)
+    has_published: bool
+    text_hash: str
+    id: int               # its article's id in the store (articles.id)
+
+    @property
+    def site(self) -> str:
+        return site_of(self.host)
+
+
+@dataclass(frozen=True)
+class Arrangement:
+    story_id: str
+    origin: str
+    reason: str
+    relations: dict[str, str]   # fetched_url -> origin | syndicated | revision | duplicate
+
+
+class Signature(NamedTuple):
+    """A stored fingerprint as the candidate index reads it (a tuple: the index reads many at once)."""
+    id: int
+    fetched_url: str
+    t: str
+    n_shingles: int
+    minhash: Any          # np.ndarray of uint32
+    article: int          # its article's id (articles.id)

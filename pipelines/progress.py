@@ -74,3 +74,20 @@ def by_reason(by: dict[str, int]) -> str:
     if not by:
         return ""
     return " (" + ", ".join(f"{k} {v}" for k, v in sorted(by.items(), key=lambda kv: (-kv[1], kv[0]))) + ")"
+
+
+def format_crawl_summary(c, status: str, store_uri: str, archive: str) -> str:
+    a = c.articles
+    st = c.stories
+    return "\n".join([
+        f"crawl {status}: {c.requests} requests, {c.bytes / 1e6:.1f} MB in {c.elapsed_s:.1f} s",
+        f"  articles stored: {sum(a.values())} (new {a['new']}, updated {a['updated']}, unchanged {a['unchanged']}); "
+        f"{st.get('stories_joined', 0)} joined a story",
+        f"  not articles: {sum(c.not_articles.values())}{by_reason(c.not_articles)}",
+        f"  errors: {sum(c.errors.values())}{by_reason(c.errors)}",
+        f"  skipped before fetching: {c.already_stored} already stored, {c.too_old} too old, "
+        f"{c.robots_disallowed} disallowed by robots.txt; "
+        f"{c.not_modified} sources not modified (304)",
+        f"  stories: {st.get('stories', 0)} ({st.get('syndicated_stories', 0)} with copies, {st.get('copies', 0)} copies)",
+        f"  store: {store_uri}; archive: {archive}",
+    ])

@@ -143,6 +143,13 @@ def test_a_crawl_equals_a_reprocess_of_its_archive(tmp_path, network):
     assert f"articles stored: {len(crawled)} (new {len(crawled)}, updated 0, unchanged 0)" in proc.stdout, proc.stdout
     assert "not articles: 0" in proc.stdout and "crawl_robots 3" in proc.stdout and "crawl_source 3" in proc.stdout
     assert offline.export() == crawled
+    # one ingest loop: the two run records count the same pages, articles and removed lines alike
+    (crawl_counts,) = [json.loads(r[0]) for r in c.query("SELECT counts FROM runs")]
+    (offline_counts,) = [json.loads(r[0]) for r in offline.query("SELECT counts FROM runs")]
+    assert crawl_counts.keys() == offline_counts.keys()
+    same = ("pages", "articles", "not_articles", "removed_lines", "template_updates")
+    assert {k: crawl_counts[k] for k in same} == {k: offline_counts[k] for k in same}
+    assert crawl_counts["removed_lines"] and crawl_counts["pages"] == len(crawled)
 
 
 def test_a_bad_outlet_list_fails_before_fetching_with_its_line(tmp_path, network):
@@ -377,25 +384,25 @@ def test_a_stopped_crawl_loses_nothing_and_the_next_run_fetches_only_what_it_mis
 def test_a_store_error_while_learning_templates_after_a_commit_is_counted_and_loses_no_page(tmp_path, caplog):
     """The pages are committed before the template lines are learned: a store error there is counted as
     template_refresh_failed and said in the log, the pages stay, and the end of the run learns the lines."""
-    from pipelines.crawl_run import CrawlRun
+    from pipelines.ingest import Ingest
     from pipelines.model import Page, RawRef
     from pipelines.options import DedupOptions, ExtractOptions
     from pipelines.store import StoreError
     from stories_fixtures import article
 
     line = "Lakeview Gazette is an independent community newspaper founded in 1921."
-    run = CrawlRun(f"sqlite:///{tmp_path / 's.sqlite'}", ExtractOptions(), DedupOptions(), 3, {})
+    run = Ingest(f"sqlite:///{tmp_path / 's.sqlite'}", "crawl", ExtractOptions(), DedupOptions(), 3, {})
     for i in range(4):
         url = f"https://gazette.example/news/{i}"
-        run.file(Page(url, b"<html></html>", "text/html", "2025-03-10T00:00:00+00:00", RawRef("x")),
+        run.save(Page(url, b"<html></html>", "text/html", "2025-03-10T00:00:00+00:00", RawRef("x")),
                  article(url, story(300 + i, 3) + [line], f"2025-03-0{1 + i}T10:00:00+00:00"), url)
 
     def broken(*args, **kwargs):
         raise StoreError("cannot write to store: disk I/O error")
-    real = run.store.refresh_templates
-    run.store.refresh_templates = broken
+    real = run.store.save_templates
+    run.store.save_templates = broken
     run.commit()
-    run.store.refresh_templates = real
+    run.store.save_templates = real
     assert run.counts.errors == {"template_refresh_failed": 1}
     assert "could not learn template lines after a commit" in caplog.text and "disk I/O error" in caplog.text
     texts = [t for (t,) in run.store.db.execute("SELECT text FROM articles")]

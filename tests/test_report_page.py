@@ -10,6 +10,7 @@ import pytest
 
 from browser import console_errors, screenshot
 from pages import write_warc
+from saving import save
 from pipelines.model import RawRef
 from pipelines.report.changes import Origin
 from pipelines.report.page import SCRIPT
@@ -145,7 +146,7 @@ def hostile_store(path):
              dataclasses.replace(article("https://other.example/c", body[:8], "2025-03-01T10:00:00+00:00",
                                          title="javascript link"), url="javascript:alert(4)")]
     for a in pages:
-        store.save(a, RawRef("x"), "sha", "v")
+        save(store, a, RawRef("x"), "sha", "v")
         stories.file(a.fetched_url)
     stories.close()
     store.close()

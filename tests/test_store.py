@@ -8,6 +8,7 @@ import pytest
 from conftest import SEED_PAGES, Wirecrawl
 from pages import PARAGRAPHS, article_html, write_warc
 
+from saving import Saver, save
 from pipelines.store import open_store
 
 STORIES = [
@@ -187,12 +188,12 @@ def test_an_interrupted_reprocess_keeps_whole_pages_and_the_next_run_finishes_th
 
 
 def test_a_run_learns_templates_as_it_goes_and_ends_where_learning_at_the_end_ends(tmp_path):
-    """refresh_templates(due_only=True), as a run calls it between commits: a host's line is learned once
+    """HostTemplates.relearn(due_only=True), as a run calls it between commits: a host's line is learned once
     its first articles show it, later articles are stored without it, and the rows end up exactly as when
     everything is learned at the end; the host is refreshed again only when it has doubled."""
     from stories_fixtures import story
 
-    from pipelines.model import Article, RawRef
+    from pipelines.model import Article
 
     def article(i: int) -> Article:
         url = f"https://gazette.example/news/{i}"
@@ -201,20 +202,21 @@ def test_a_run_learns_templates_as_it_goes_and_ends_where_learning_at_the_end_en
                        "2025-03-10T00:00:00+00:00")
 
     as_it_goes, at_the_end = open_store(f"sqlite:///{tmp_path / 'a.sqlite'}"), open_store(f"sqlite:///{tmp_path / 'b.sqlite'}")
+    going, ending = Saver(as_it_goes), Saver(at_the_end)
     text_when_saved, rewritten, refreshed_at = {}, 0, []
     for i in range(8):
-        as_it_goes.save(article(i), RawRef("x"), "s", "v")
-        at_the_end.save(article(i), RawRef("x"), "s", "v")
+        going.save(article(i))
+        ending.save(article(i))
         text_when_saved[i] = as_it_goes.db.execute("SELECT text FROM articles WHERE fetched_url=?",
                                                    (article(i).fetched_url,)).fetchone()[0]
-        rewritten += as_it_goes.refresh_templates(3, due_only=True)
+        rewritten += going.relearn(due_only=True)
         if not as_it_goes.db.execute("SELECT 1 FROM dirty_hosts").fetchone():
             refreshed_at.append(i + 1)
     assert refreshed_at == [3, 6]          # after 3 articles, then once 3 more doubled the host
     assert rewritten == 3                  # only the three saved before the line was known were rewritten
     assert [TEMPLATE_LINE in text_when_saved[i] for i in range(8)] == [True] * 3 + [False] * 5
-    assert as_it_goes.refresh_templates(3) == 0        # the end of the run: nothing left to rewrite
-    assert at_the_end.refresh_templates(3) == 8
+    assert going.relearn() == 0        # the end of the run: nothing left to rewrite
+    assert ending.relearn() == 8
     query = "SELECT fetched_url, text, left_out FROM articles ORDER BY fetched_url"
     assert as_it_goes.db.execute(query).fetchall() == at_the_end.db.execute(query).fetchall()
     assert not any(TEMPLATE_LINE in text for _, text, _ in as_it_goes.db.execute(query))
@@ -249,7 +251,7 @@ def test_a_schema_1_store_is_migrated_and_keeps_what_it_learned_from(tmp_path):
     assert [(u, h, lead, sorted(k.split())) for u, h, lead, k in rows] == [
         ("u1", "g.example", "lead1", ["aaaa", "bbbb"]), ("u2", "g.example", "lead2", ["aaaa", "cccc"]),
         ("u3", "g.example", "lead2", ["cccc"]), ("u4", "o.example", "lead4", ["aaaa"])]
-    store.refresh_templates(2)
+    Saver(store, 2).relearn()
     # aaaa is in two stories of g.example; cccc in two articles of one story; o.example's aaaa is its own
     assert store.db.execute("SELECT host, line_hash FROM host_templates").fetchall() == [("g.example", "aaaa")]
     store.close()
@@ -268,7 +270,7 @@ def test_a_schema_1_store_is_migrated_and_keeps_what_it_learned_from(tmp_path):
 ])
 def test_the_text_and_what_it_leaves_out_give_the_lines_back(lines, template):
     from pipelines.steps import templates
-    from pipelines.store.sqlite import _left_out
+    from pipelines.store.sqlite_migrations import _left_out
 
     text, left_out = templates.body(lines, {templates.line_key(line) for line in template})
     assert text == "\n".join(line for line in lines if line not in template)
@@ -296,9 +298,10 @@ def test_a_schema_2_store_keeps_each_text_once_and_a_rerun_finds_nothing_changed
     stores = {}
     for name in ("old", "reference"):
         stores[name] = open_store(f"sqlite:///{tmp_path / name}.sqlite")
+        saver = Saver(stores[name])
         for a in articles:
-            stores[name].save(a, RawRef("x"), "s", "v")
-        assert stores[name].refresh_templates(3) == 4    # the gazette's line is learned: its texts leave it out
+            saver.save(a)
+        assert saver.relearn() == 4    # the gazette's line is learned: its texts leave it out
         stores[name].close()
     _as_schema_2(tmp_path / "old.sqlite", articles)
 
@@ -311,7 +314,7 @@ def test_a_schema_2_store_keeps_each_text_once_and_a_rerun_finds_nothing_changed
     assert all(lines_of(text, left_out) == by_url[url].lines for url, text, left_out in rows)
     assert sum(TEMPLATE_LINE not in text for _, text, _ in rows) == 4
     assert dict((u, len(left_out)) for u, _, left_out in rows)["https://third.example/news/10"] == 2   # "[]"
-    assert [old.save(a, RawRef("x"), "s", "v") for a in articles] == ["unchanged"] * len(articles)
+    assert [save(old, a, RawRef("x"), "s", "v") for a in articles] == ["unchanged"] * len(articles)
     old.close()
     reference.close()
 
@@ -348,7 +351,7 @@ def test_a_schema_2_store_that_cannot_be_migrated_says_why_and_stays_as_it_was(t
     path = tmp_path / "old.sqlite"
     store = open_store(f"sqlite:///{path}")
     for a in articles:
-        store.save(a, RawRef("x"), "s", "v")
+        save(store, a, RawRef("x"), "s", "v")
     store.close()
     _as_schema_2(path, articles)
     db = sqlite3.connect(path)
@@ -366,7 +369,7 @@ def test_a_schema_2_store_that_cannot_be_migrated_says_why_and_stays_as_it_was(t
     db.commit()
     db.close()
     store = open_store(f"sqlite:///{path}")   # mended, it migrates
-    assert [store.save(a, RawRef("x"), "s", "v") for a in articles] == ["unchanged"] * 3
+    assert [save(store, a, RawRef("x"), "s", "v") for a in articles] == ["unchanged"] * 3
     store.close()
 
 

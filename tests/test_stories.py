@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from datasketch import MinHash
 
+from saving import save
 from pipelines.model import RawRef
 from pipelines.options import DedupOptions
 from pipelines.store import open_store
@@ -37,7 +38,7 @@ class Filer:
 
     def add(self, *articles):
         for a in articles:
-            if self.store.save(a, RawRef("x"), "sha", "v") != "unchanged":
+            if save(self.store, a, RawRef("x"), "sha", "v") != "unchanged":
                 self.stories.file(a.fetched_url)
         return self
 
@@ -221,7 +222,7 @@ def test_a_copy_linking_two_stories_merges_them_and_removing_it_splits_them(file
     assert filer.rows()[AP + "5"][1] == "origin"
     filer.check_stories_are_link_components()
     from pipelines.model import Rejected
-    filer.store.save(Rejected("https://roundup.example/both", "not_article", "section_page", "", at(2)), RawRef("x"), "s2", "v")
+    save(filer.store, Rejected("https://roundup.example/both", "not_article", "section_page", "", at(2)), RawRef("x"), "s2", "v")
     filer.stories.file("https://roundup.example/both")
     rows = filer.rows()
     assert "https://roundup.example/both" not in rows
@@ -272,7 +273,7 @@ def test_filing_in_batches_gives_the_stories_filing_one_by_one_gives(tmp_path, m
     same stories at once, and after a rebuild from nothing. With `cache_limit`, the signatures, stories and
     article ids filing keeps in memory are emptied whenever they outgrow a few entries, in the middle of a
     batch too, and filing one by one and in batches gives the same stories again: they are only caches."""
-    import pipelines.store.stories_sql as stories_sql
+    import pipelines.store.sqlite_stories as sqlite_stories
 
     corpus = _corpus()
     one_by_one = Filer(tmp_path / "a.sqlite").add(*corpus)
@@ -282,14 +283,14 @@ def test_filing_in_batches_gives_the_stories_filing_one_by_one_gives(tmp_path, m
     one_by_one.close()
     if cache_limit:
         for name in ("_CACHE_LIMIT", "_STORY_CACHE_LIMIT", "_ID_CACHE_LIMIT"):
-            monkeypatch.setattr(stories_sql, name, cache_limit)
+            monkeypatch.setattr(sqlite_stories, name, cache_limit)
         small = Filer(tmp_path / "small.sqlite").add(*corpus)
         assert small.rows() == expected
         small.check_stories_are_link_components()
         small.close()
     batched = Filer(tmp_path / "b.sqlite")
     for a in corpus:
-        batched.store.save(a, RawRef("x"), "sha", "v")
+        save(batched.store, a, RawRef("x"), "sha", "v")
     assert batched.stories.file_unfiled() == len(corpus)
     assert batched.rows() == expected
     batched.check_stories_are_link_components()
@@ -325,13 +326,13 @@ def test_a_rebuild_after_changing_only_linking_parameters_refiles_from_the_store
     f = Filer(tmp_path / "s.sqlite").add(*corpus)
     changed = [article(corpus[1].fetched_url, corpus[1].lines + story(999, 1), corpus[1].published),   # stored, not filed
                article(corpus[2].fetched_url, corpus[2].lines + story(998, 1), corpus[2].published)]   # changes later
-    f.store.save(changed[0], RawRef("x"), "sha", "v")
+    save(f.store, changed[0], RawRef("x"), "sha", "v")
     f.close()
     other = dataclasses.replace(DedupOptions(), jaccard=0.35, containment=0.85, lsh_bands=32, lsh_rows=4)
     fingerprinted.clear()   # from here on: what the rebuild fingerprints
     rebuilt = Filer(tmp_path / "s.sqlite", other, rebuild=True)
     assert rebuilt.rows() == {}
-    rebuilt.store.save(changed[1], RawRef("x"), "sha", "v")   # re-extracted after the rebuild set its signature aside
+    save(rebuilt.store, changed[1], RawRef("x"), "sha", "v")   # re-extracted after the rebuild set its signature aside
     assert rebuilt.stories.file_unfiled() == len(corpus)
     assert sorted(fingerprinted) == sorted("\n".join(a.lines) for a in changed)
     assert rebuilt.store.db.execute("SELECT COUNT(*) FROM kept_signatures").fetchone()[0] == 0
@@ -462,7 +463,7 @@ def test_opening_a_store_built_with_other_parameters_fails_until_rebuilt(tmp_pat
 def test_articles_stored_but_not_filed_by_a_killed_run_are_filed_on_the_next_start(tmp_path):
     wire = story(11)
     f = Filer(tmp_path / "s.sqlite").add(article(AP + "11", wire, T0))
-    f.store.save(article("https://copy.example/11", trimmed(wire, 0.7), at(1)), RawRef("x"), "sha", "v")  # killed here
+    save(f.store, article("https://copy.example/11", trimmed(wire, 0.7), at(1)), RawRef("x"), "sha", "v")  # killed here
     f.close()
     f = Filer(tmp_path / "s.sqlite")
     assert "https://copy.example/11" not in f.rows()
@@ -507,7 +508,7 @@ def test_a_failed_filing_leaves_nothing_behind(filer, monkeypatch, step, nth):
     filer.add(article(AP + "x", story(41), at(0)))
     failed = [article(f"https://www.one.example/{k}", story(42 + k), at(1 + k)) for k in range(3)]
     for a in failed:
-        filer.store.save(a, RawRef("x"), "sha", "v")
+        save(filer.store, a, RawRef("x"), "sha", "v")
     real, calls = getattr(filer.stories, step), []
 
     def fail(*args, **kwargs):
@@ -535,7 +536,7 @@ def test_a_merge_rolled_back_leaves_no_story_remembered(filer, monkeypatch):
     story, so a later copy of the second story joins that story, not the one the failed merge made."""
     first, second = story(70), story(71)
     filer.add(article(AP + "70", first, at(0)), article("https://c.example/71", second, at(1)))
-    filer.store.save(article("https://roundup.example/x", first[:6] + second[:6], at(2)), RawRef("x"), "sha", "v")
+    save(filer.store, article("https://roundup.example/x", first[:6] + second[:6], at(2)), RawRef("x"), "sha", "v")
 
     def fail(story_id):
         raise RuntimeError("disk gone")
@@ -621,11 +622,11 @@ def test_a_schema_3_store_is_keyed_by_article_id_and_files_on_as_if_it_had_alway
         article("https://m.one.example/610-b", trimmed(a, 0.8), at(3)), article("https://two.example/610", a[:8], at(1)),
         article(AP + "611", b, at(4)), article("https://three.example/611", trimmed(b, 0.7), at(5)),
         article("https://five.example/611", trimmed(b, 0.6), at(6)))
-    reference.store.save(Rejected("https://five.example/611", "not_article", "section_page", "", at(6)), RawRef("x"), "s2", "v")
+    save(reference.store, Rejected("https://five.example/611", "not_article", "section_page", "", at(6)), RawRef("x"), "s2", "v")
     reference.stories.file("https://five.example/611")   # the newest signature goes: ids are not given again
     # not filed yet when the store is migrated: one page became a section page, one copy was updated
-    reference.store.save(Rejected("https://two.example/610", "not_article", "section_page", "", at(6)), RawRef("x"), "s2", "v")
-    reference.store.save(article("https://three.example/611", trimmed(b, 0.7) + ["An update."], at(5)), RawRef("x"), "s2", "v")
+    save(reference.store, Rejected("https://two.example/610", "not_article", "section_page", "", at(6)), RawRef("x"), "s2", "v")
+    save(reference.store, article("https://three.example/611", trimmed(b, 0.7) + ["An update."], at(5)), RawRef("x"), "s2", "v")
     reference.close()
     reference.store.close()
     as_schema_3(tmp_path / "new.sqlite", tmp_path / "old.sqlite")
@@ -692,7 +693,7 @@ def test_stories_are_the_components_of_all_verified_pairs_through_arrivals_chang
     for url in rng.sample(urls, 8):                       # changed texts
         filer.add(article(url, text(), at(rng.uniform(0, 30))))
     for url in rng.sample(urls, 4):                       # no longer articles
-        filer.store.save(Rejected(url, "not_article", "section_page", "", at(1)), RawRef("x"), "s2", "v")
+        save(filer.store, Rejected(url, "not_article", "section_page", "", at(1)), RawRef("x"), "s2", "v")
         filer.stories.file(url)
 
     opts, tables = filer.stories.options, filer.stories.tables

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 from stories_fixtures import article
 
+from saving import save
 from pipelines.model import RawRef
 from pipelines.options import DedupOptions
 from pipelines.store import open_store
@@ -45,7 +46,7 @@ def test_a_batch_at_once_finds_what_one_query_after_each_add_finds(tmp_path, ban
         batch = entries[start:start + 40]
         again = [entries[i] for i in rng.choice(start, min(start, 5), replace=False)] if start else []
         for url, t, minhash in batch:   # filing stores a batch's signatures before it links any
-            store.save(article(url, ["A story."], t), RawRef("x"), "s", "v")   # (a signature is an article's)
+            save(store, article(url, ["A story."], t), RawRef("x"), "s", "v")   # (a signature is an article's)
             stored[url], = tables.put_signatures([(url, t, "h", minhash, np.arange(10, dtype=np.uint32))])
         todo = sorted([(t, url, minhash, stored[url]) for url, t, minhash in batch]
                       + [(t, url, minhash, None) for url, t, minhash in again], key=lambda x: x[:2])

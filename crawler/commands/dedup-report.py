@@ -9,7 +9,7 @@ from scrapy.exceptions import UsageError
 
 from pipelines.report import DEFAULT_MAX_STORIES, ReportError, build, report_format, write
 from crawler.options import store_uri
-from pipelines.store import ERRORS, NoStore, StoreError, failure, open_store
+from pipelines.store import ERRORS, NoStore, StoreError, open_store
 
 
 class Command(ScrapyCommand):
@@ -56,7 +56,7 @@ class Command(ScrapyCommand):
             else:
                 n = write(report, opts.output)
         except ERRORS as exc:  # a damaged store
-            print(f"dedup-report: {failure(store.path, exc, 'read')}", file=sys.stderr)
+            print(f"dedup-report: {store.failure(exc, 'read')}", file=sys.stderr)
             self.exitcode = 2
             return
         except (ReportError, OSError) as exc:  # OSError: the file cannot be written (nothing half-written is left)

@@ -10,7 +10,7 @@ from scrapy.exceptions import UsageError
 
 from crawler.options import store_uri
 from pipelines.export import ExportError, export_format, write
-from pipelines.store import ERRORS, NoStore, StoreError, failure, open_store
+from pipelines.store import ERRORS, NoStore, StoreError, open_store
 
 
 class Command(ScrapyCommand):
@@ -43,7 +43,7 @@ class Command(ScrapyCommand):
         try:
             n = write(store.iter_articles(), opts.output)
         except ERRORS as exc:  # a damaged store: nothing half-written is left
-            print(f"export: {failure(store.path, exc, 'read')}", file=sys.stderr)
+            print(f"export: {store.failure(exc, 'read')}", file=sys.stderr)
             self.exitcode = 2
             return
         except BrokenPipeError:   # `export -o - | head`: the reader has what it wanted

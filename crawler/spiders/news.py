@@ -18,7 +18,8 @@ from crawler.discover import MalformedSource, feed_items, section_links, sitemap
 from crawler.options import dedup_options, extract_options
 from crawler.outlets import Outlet, OutletsError, load_outlets
 from crawler.urls import url_key
-from pipelines.crawl_run import CrawlRun, format_crawl_summary
+from pipelines.ingest import Ingest
+from pipelines.progress import format_crawl_summary
 from pipelines.model import Page, RawRef
 from pipelines.sources.base import iso_utc
 from pipelines.stories import DedupParamsMismatch
@@ -35,7 +36,7 @@ class NewsSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.sources_path = sources
         self.outlets: list[Outlet] = []
-        self.run: CrawlRun | None = None
+        self.run: Ingest | None = None
         self._scheduled: set[str] = set()
         self._sitemaps_seen: set[str] = set()
         self._validators: dict[str, tuple[str | None, str | None]] = {}   # saved when the run finishes
@@ -49,8 +50,8 @@ class NewsSpider(scrapy.Spider):
         path = spider.sources_path or settings.get("SOURCES")
         try:
             spider.outlets = load_outlets(path)          # a bad list fails before anything is fetched
-            spider.run = CrawlRun(settings.get("STORE_URI"), extract_options(settings), dedup_options(settings),
-                                  settings.getint("TEMPLATE_MIN_ARTICLES"), {"sources": str(path)})
+            spider.run = Ingest(settings.get("STORE_URI"), "crawl", extract_options(settings), dedup_options(settings),
+                                settings.getint("TEMPLATE_MIN_ARTICLES"), {"sources": str(path)})
         except (OutletsError, StoreError, DedupParamsMismatch, ValueError, OSError) as exc:
             print(f"crawl: {exc}", file=sys.stderr)
             crawler.wirecrawl_exit = 2

@@ -1,7 +1,7 @@
 """Host templates: a line that recurs across many distinct articles of one host is that host's chrome.
 
-The store keeps which article holds which line (so the knowledge survives runs and reprocessing) and
-calls these functions; the decision itself is here.
+The store keeps which article holds which line (so the knowledge survives runs and reprocessing); what is
+a template line, and what an article's text is for it, is decided here (HostTemplates).
 """
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import json
 import unicodedata
 from collections import Counter
 from typing import Iterable
+
+from ..model import Body, Recleaned
 
 MAX_TEMPLATE_WORDS = 120  # longer lines are story text, never template candidates
 
@@ -88,3 +90,85 @@ def lines_of(text: str, left_out: str) -> list[str]:
     kept = iter(text.split("\n"))
     places = dict(out)
     return [places[i] if i in places else next(kept) for i in range(text.count("\n") + 1 + len(places))]
+
+
+def clean_body(lines: list[str], template_keys: set[str] | frozenset[str], keys: list[str] | None = None) -> Body:
+    """An article's Body: its lines less its host's template lines, with what the host's learning keeps of it."""
+    keys = keys if keys is not None and len(keys) == len(lines) else line_keys(lines)
+    text, left_out = body(lines, template_keys, keys)
+    return Body(text, left_out, lead_key(lines, keys), " ".join(sorted(candidate_keys(lines, keys))))
+
+
+class HostTemplates:
+    """The cleaning step of host templates, over a store's record of which article holds which line: it
+    cleans each article for its host's current template lines before the article is stored, and learns the
+    lines again as hosts grow, giving back the stored texts that change (`relearn`), which the run saves
+    and files. One per writing run: what it remembers is the store's as that run wrote it."""
+
+    def __init__(self, store, min_articles: int):
+        self.store = store
+        self.min_articles = min_articles
+        self._keys: dict[str, frozenset[str]] = {}   # each host's template keys, as stored
+        # When a host is due (relearn(due_only=True)): the articles saved for it since its last learning, and
+        # how many it had then. Only a schedule: a save rolled back after being counted makes a learning come
+        # a little early, never a wrong one.
+        self._saves: dict[str, int] = {}
+        self._size: dict[str, int] = {}
+
+    def keys(self, host: str | None) -> frozenset[str]:
+        if not host:
+            return frozenset()
+        found = self._keys.get(host)
+        if found is None:
+            found = self._keys[host] = frozenset(self.store.template_keys(host))
+        return found
+
+    def clean(self, article) -> Body:
+        """The article's body for its host's current template lines (and counted towards its host's next learning)."""
+        if article.host:
+            self._saves[article.host] = self._saves.get(article.host, 0) + 1
+        return clean_body(article.lines, self.keys(article.host), article.line_keys)
+
+    def relearn(self, due_only: bool = False) -> int:
+        """Learn again the template lines of every host whose articles changed since it was last learned and,
+        when they differ from its current ones, clean its stored texts again; the store saves both (and marks
+        the changed articles for filing) in one transaction per host, so an interrupted pass resumes where it
+        stopped. Returns how many stored texts changed.
+
+        `due_only`: only the hosts whose articles saved in this run since their last learning number at least
+        `min_articles` and at least as many as they had then. A run calls this as it goes, so a new host's
+        template lines are learned from its first articles and the rest are stored clean instead of all being
+        cleaned again and re-filed at the end; the doubling keeps all of a host's learnings within about twice
+        the cost of one."""
+        changed = 0
+        for host in self.store.dirty_hosts():
+            if due_only and not self._due(host):
+                continue
+            with self.store.transaction():
+                learned = frozenset(learn(self.store.host_lines(host), self.min_articles))
+                recleaned = None
+                if learned != self.keys(host):
+                    recleaned = []
+                    for article, url, left_out, text in self.store.host_texts(host):
+                        new_text, new_left_out = body(lines_of(text, left_out), learned)
+                        if new_text != text:
+                            recleaned.append(Recleaned(article, url, new_text, new_left_out))
+                self.store.save_templates(host, None if recleaned is None else sorted(learned), recleaned or [])
+            if recleaned is not None:
+                self._keys[host] = learned
+                changed += len(recleaned)
+            self._saves[host] = 0
+            self._size[host] = self.store.articles_of(host)
+        return changed
+
+    def forget(self) -> None:
+        """After a rollback of a learning: read the hosts' lines from the store again."""
+        self._keys.clear()
+
+    def _due(self, host: str) -> bool:
+        saved = self._saves.get(host, 0)
+        if saved < self.min_articles:
+            return False
+        if host not in self._size:   # not learned by this run yet
+            self._size[host] = self.store.articles_of(host) - saved
+        return saved >= self._size[host]

@@ -7,11 +7,8 @@ import fcntl
 import os
 from pathlib import Path
 
-from .sqlite import StoreError, failure
-
-
-class StoreBusy(StoreError):
-    """Another run is writing to the store; the message names it."""
+from .base import StoreBusy
+from .sqlite import failure
 
 
 class WriterLock:

@@ -73,7 +73,7 @@ CREATE TABLE IF NOT EXISTS article_lines (
 );
 CREATE INDEX IF NOT EXISTS article_lines_host ON article_lines (host);
 
--- The learned template lines of each host (derived from article_lines by refresh_templates).
+-- The learned template lines of each host (learned from article_lines by steps.templates.HostTemplates).
 CREATE TABLE IF NOT EXISTS host_templates (
     host TEXT NOT NULL,
     line_hash TEXT NOT NULL,

@@ -25,7 +25,7 @@ from ..options import SIGNATURE_PARAMS, DedupOptions
 from ..steps import templates
 from .fingerprint import Fingerprint, Signer
 from .index import WindowIndex, shift
-from .origin import Member, arrange, story_id
+from .origin import arrange, rank, story_id
 from .verify import decide, estimate_many, exact, linked
 
 
@@ -133,14 +133,6 @@ class Stories:
             self._kept_signatures = False
         return len(todo)
 
-    def learn_templates(self, min_articles: int, due_only: bool = False) -> int:
-        """Learn the hosts' template lines again (those of every host whose articles changed, or with
-        `due_only` those of the hosts grown enough since: store.refresh_templates) and re-file the articles
-        whose text that changed; returns how many changed."""
-        changed = self.store.refresh_templates(min_articles, due_only)
-        self.file_unfiled()
-        return changed
-
     def file(self, url: str, extracted: Article | None = None) -> str | None:
         """(Re)file one article (or drop it, when it is no longer an article); returns its story_id."""
         return self.file_all({url: extracted}).get(url)
@@ -235,7 +227,7 @@ class Stories:
 
     def _stored(self, url: str) -> _Signed | None:
         row = self.tables.signature(url)
-        return _Signed(row[2], row[3], row[4]) if row else None
+        return _Signed(row.t, row.n_shingles, row.minhash) if row else None
 
     def _still_linked(self, url: str, sig: _Signed, partner: str, signed: dict[str, _Signed]) -> bool:
         """Does the article, as signed now, still make a verified pair with a partner it was linked to?"""
@@ -357,12 +349,12 @@ class Stories:
         lookups, not n member reads, whether its newcomers come last (copies arriving in time order) or late.
         None when that does not hold: the caller re-arranges the whole story."""
         tables = self.tables
-        head = sorted(tables.story_head(story), key=Member.rank)
+        head = sorted(tables.story_head(story), key=rank)
         if len(head) < 2:   # a story of one: its reason changes
             return None
         first, second = head[:2]
         found = tables.members(newcomers)
-        if len(found) != len(newcomers) or any(m.rank() <= second.rank() for m, *_ in found):
+        if len(found) != len(newcomers) or any(rank(m) <= rank(second) for m, *_ in found):
             return None
         origin_shingles = self._shingles(first.fetched_url, shingles)
         rows, changed = [], {}
@@ -370,7 +362,7 @@ class Stories:
             on_site = tables.story_members_on_site(story, site) + [(m, None) for m, *_ in found if m.site == site]
             texts: set[str] = set()
             hosts: set[str] = set()
-            for m, old in sorted(on_site, key=lambda x: x[0].rank()):
+            for m, old in sorted(on_site, key=lambda x: rank(x[0])):
                 if m.fetched_url == first.fetched_url:
                     relation = "origin"
                 elif m.text_hash in texts:

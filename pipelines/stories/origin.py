@@ -3,48 +3,19 @@ result never depends on the order in which pages arrived."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
+from ..model import Arrangement, Member, site_of  # noqa: F401 (site_of: used by the report bench)
 from ..steps.wire import HOST_LABELS as _WIRE_LABELS
-_HOST_PREFIXES = ("www.", "m.", "amp.", "mobile.")
 
 
-@dataclass(frozen=True)
-class Member:
-    fetched_url: str
-    host: str
-    t: str                # published, else fetched_at (ISO 8601 UTC)
-    has_published: bool
-    text_hash: str
-    id: int               # its article's id in the store (articles.id)
-
-    @property
-    def wire_own(self) -> bool:
-        """Is this the agency's own copy (its host is a wire's site)?"""
-        labels = self.host.split(".")[:-1]
-        return bool(labels) and labels[-1] in _WIRE_LABELS
-
-    @property
-    def site(self) -> str:
-        return site_of(self.host)
-
-    def rank(self) -> tuple:
-        return (self.t, not self.wire_own, self.fetched_url)
+def wire_own(m: Member) -> bool:
+    """Is this the agency's own copy (its host is a wire's site)?"""
+    labels = m.host.split(".")[:-1]
+    return bool(labels) and labels[-1] in _WIRE_LABELS
 
 
-@dataclass(frozen=True)
-class Arrangement:
-    story_id: str
-    origin: str
-    reason: str
-    relations: dict[str, str]   # fetched_url -> origin | syndicated | revision | duplicate
-
-
-def site_of(host: str) -> str:
-    """The host without www., m., amp., mobile.: copies on those are the same site."""
-    for p in _HOST_PREFIXES:
-        host = host.removeprefix(p)
-    return host
+def rank(m: Member) -> tuple:
+    return (m.t, not wire_own(m), m.fetched_url)
 
 
 def story_id(origin_url: str) -> str:
@@ -52,7 +23,7 @@ def story_id(origin_url: str) -> str:
 
 
 def arrange(members: list[Member]) -> Arrangement:
-    ranked = sorted(members, key=Member.rank)
+    ranked = sorted(members, key=rank)
     origin = ranked[0]
     relations = {origin.fetched_url: "origin"}
     texts, hosts = {(origin.text_hash, origin.site)}, {origin.host}   # what the earlier members were
@@ -76,6 +47,6 @@ def _reason(ranked: list[Member]) -> str:
     second = ranked[1]
     if origin.t < second.t:
         return f"earliest {basis}"
-    if origin.wire_own and not second.wire_own:
+    if wire_own(origin) and not wire_own(second):
         return f"wire's own copy, tied on earliest {basis}"
     return f"tied on earliest {basis}, first by URL"

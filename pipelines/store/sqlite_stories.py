@@ -10,7 +10,7 @@ from typing import Iterator
 
 import numpy as np
 
-from ..stories.origin import Arrangement, Member
+from ..model import Arrangement, Member, Signature
 
 
 _CACHE_LIMIT = 100_000   # signatures kept in memory (~0.9 KB each, ~90 MB at most); the oldest go first
@@ -22,7 +22,7 @@ class StoryTables:
     """The story tables refer to articles by id (articles.id), filing by URL: this class turns one into the
     other. Each URL's id is remembered as it is read; one not seen yet is looked up (_ids)."""
 
-    def __init__(self, db, signature_cache: dict[int, tuple] | None = None, story_cache: dict[str, int | None] | None = None,
+    def __init__(self, db, signature_cache: dict[int, Signature] | None = None, story_cache: dict[str, int | None] | None = None,
                  id_cache: dict[str, int] | None = None):
         self.db = db
         self._cache = {} if signature_cache is None else signature_cache
@@ -136,7 +136,7 @@ class StoryTables:
                 "INSERT INTO signatures (article, fetched_url, t, text_hash, n_shingles, minhash, shingles) VALUES "
                 + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(chunk)) + " RETURNING article, id", values).fetchall())
         ids = [new_id[article] for article in articles]
-        self._remember([(sig_id, url, t, len(shingles), minhash.astype(np.uint32), article)
+        self._remember([Signature(sig_id, url, t, len(shingles), minhash.astype(np.uint32), article)
                         for sig_id, article, (url, t, _, minhash, shingles) in zip(ids, articles, rows)])
         return ids
 
@@ -171,17 +171,17 @@ class StoryTables:
 
     _SIG = "SELECT id, fetched_url, t, n_shingles, minhash, article FROM signatures"
 
-    def signatures_between(self, t0: str, t1: str) -> list[tuple]:
-        """(id, url, t, n_shingles, minhash, article id) of the signatures with t0 <= t <= t1."""
+    def signatures_between(self, t0: str, t1: str) -> list[Signature]:
+        """The signatures with t0 <= t <= t1."""
         return [_sig(r) for r in self.db.execute(self._SIG + " WHERE t >= ? AND t <= ? ORDER BY id", (t0, t1))]
 
-    def signatures_after(self, after_id: int, since_t: str) -> Iterator[tuple]:
-        """(id, url, t, n_shingles, minhash, article id) of signatures newer than id `after_id` with t >= since_t."""
+    def signatures_after(self, after_id: int, since_t: str) -> Iterator[Signature]:
+        """The signatures newer than id `after_id` with t >= since_t."""
         for r in self.db.execute(self._SIG + " WHERE id > ? AND t >= ? ORDER BY id", (after_id, since_t)):
             yield _sig(r)
 
-    def signatures_by_id(self, ids: list[int]) -> list[tuple]:
-        """(id, url, t, n_shingles, minhash, article id) of those ids that are stored, in id order. Candidates
+    def signatures_by_id(self, ids: list[int]) -> list[Signature]:
+        """The signatures of those ids that are stored, in id order. Candidates
         are mostly the recent articles of the same stories, so most come from memory."""
         cache = self._cache
         missing = [i for i in ids if i not in cache]
@@ -200,8 +200,8 @@ class StoryTables:
             for key in list(itertools.islice(cache, len(cache) - _CACHE_LIMIT * 3 // 4)):
                 del cache[key]
 
-    def signature(self, fetched_url: str) -> tuple | None:
-        """(id, url, t, n_shingles, minhash, article id) of an article's signature, or None."""
+    def signature(self, fetched_url: str) -> Signature | None:
+        """An article's signature, or None."""
         row = self.db.execute(self._SIG + " WHERE article=?", (self._id_of(fetched_url),)).fetchone()
         return _sig(row) if row else None
 
@@ -366,8 +366,8 @@ def text_sha1(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _sig(row) -> tuple:
-    return row[0], row[1], row[2], row[3], np.frombuffer(row[4], dtype="<u4").astype(np.uint32), row[5]
+def _sig(row) -> Signature:
+    return Signature(row[0], row[1], row[2], row[3], np.frombuffer(row[4], dtype="<u4").astype(np.uint32), row[5])
 
 
 def _member(r: tuple) -> Member:

@@ -1,0 +1,184 @@
+"""The one ingest loop that a crawl and `reprocess` both drive: a writing run's hold on the store (its lock
+and its run record), and each page's outcome cleaned for its host, stored, and filed into its story, a
+commit group at a time. So a crawl and a reprocess of its archive give the same rows."""
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field
+
+from .model import Article, Page, Rejected, RawRef
+from .options import DedupOptions, ExtractOptions
+from .steps.templates import HostTemplates
+from .store import ERRORS, StoreError, open_store
+from .stories import Stories
+
+_LOG = logging.getLogger(__name__)
+
+
+@dataclass
+class Counts:
+    """What a run did, as its run record keeps it (a crawl's fetching included)."""
+    pages: int = 0
+    articles: dict[str, int] = field(default_factory=lambda: {"new": 0, "updated": 0, "unchanged": 0})
+    not_articles: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)          # archive records that are not pages
+    inputs_skipped: dict[str, int] = field(default_factory=dict)   # input files that cannot be read
+    removed_lines: dict[str, int] = field(default_factory=dict)    # boilerplate lines, by rule
+    template_updates: int = 0
+    stories: dict[str, int] = field(default_factory=dict)
+    # a crawl's fetching
+    requests: int = 0
+    bytes: int = 0
+    not_modified: int = 0                  # feeds, sitemaps and sections answered 304
+    already_stored: int = 0                # article URLs skipped before fetching
+    too_old: int = 0                       # skipped by the source's dates before fetching
+    robots_disallowed: int = 0             # pages and sources robots.txt keeps us from (or its host is down)
+    elapsed_s: float = 0.0
+
+    @property
+    def pages_per_s(self) -> float:
+        return self.pages / self.elapsed_s if self.elapsed_s else 0.0
+
+    def error(self, reason: str) -> None:
+        self.errors[reason] = self.errors.get(reason, 0) + 1
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "pages_per_s": round(self.pages_per_s, 2)}
+
+
+class Ingest:
+    """One writing run on a store. `save` stores a page's outcome inside the open commit group (each page a
+    savepoint of it, so whole or absent); `commit` files the group's articles into their stories in the same
+    transaction, commits, then learns the template lines of the hosts grown enough, so their later pages are
+    stored clean; `close` ends the run. Raises StoreError (StoreBusy when another run writes the store) or
+    DedupParamsMismatch when the run cannot start."""
+
+    def __init__(self, store_uri: str, command: str, extract: ExtractOptions, dedup: DedupOptions,
+                 template_min_articles: int, options: dict, rebuild_stories: bool = False):
+        self.store = open_store(store_uri)
+        self.version = extract.version()
+        self.counts = Counts()
+        self._lock = None
+        self.run_id = None
+        try:
+            self._lock = self.store.writer_lock(command)
+            self.stories = Stories(self.store, dedup, rebuild=rebuild_stories)
+            self.templates = HostTemplates(self.store, template_min_articles)
+            self.run_id = self.store.begin_run(command, {**options, "extractor_version": self.version,
+                                                         **asdict(extract), **asdict(dedup)})
+            self.stories.file_unfiled()    # what a killed run stored but did not file, or all after a rebuild
+        except BaseException as exc:
+            try:
+                if self.run_id is not None:
+                    self.store.finish_run(self.run_id, "failed", self.counts.as_dict())
+            except ERRORS:
+                pass   # (the failure that led here is the one to report)
+            self._release()
+            self.store.close()
+            if isinstance(exc, ERRORS) and not isinstance(exc, StoreError):
+                raise self.store.failure(exc) from exc
+            raise
+        self._group: ExitStack | None = None            # the open transaction of the pages not committed yet
+        self._to_file: dict[str, Article | None] = {}   # its pages, to be filed into their stories
+        self.started = time.monotonic()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    # -- pages ------------------------------------------------------------------------------------
+    def known(self, fetched_url: str):
+        return self.store.known(fetched_url)
+
+    def seen(self, url_key: str) -> bool:
+        return self.store.seen(url_key)
+
+    def unchanged(self) -> None:
+        """A page not read again: same bytes, same extractor, same row."""
+        self.counts.pages += 1
+        self.counts.articles["unchanged"] += 1
+
+    def save(self, page: Page, outcome: Article | Rejected, url_key: str | None = None) -> str:
+        """Clean and store a page's outcome (a crawl marks its URL as fetched with it); returns new, updated
+        or unchanged. Its article is filed by the next `commit`."""
+        return self.save_outcome(outcome, page.ref, page.body_sha1, url_key)
+
+    def save_outcome(self, outcome: Article | Rejected, ref: RawRef, body_sha1: str | None,
+                     url_key: str | None = None) -> str:
+        if self._group is None:
+            self._group = ExitStack()
+            self._group.enter_context(self.store.transaction())
+        if isinstance(outcome, Article):
+            outcome.body = self.templates.clean(outcome)
+        result = self.store.save(outcome, ref, body_sha1, self.version, url_key=url_key)
+        if result != "unchanged":
+            self._to_file[outcome.fetched_url] = outcome if isinstance(outcome, Article) else None
+        c = self.counts
+        c.pages += 1
+        if isinstance(outcome, Article):
+            c.articles[result] += 1
+            for rule, n in outcome.removed.items():
+                c.removed_lines[rule] = c.removed_lines.get(rule, 0) + n
+        else:
+            bucket = c.not_articles if outcome.kind == "not_article" else c.errors
+            bucket[outcome.reason] = bucket.get(outcome.reason, 0) + 1
+        return result
+
+    # -- commits ----------------------------------------------------------------------------------
+    def commit(self) -> None:
+        """Commit the pages saved since the last commit, filed into their stories (a page killed with the
+        process is read again by the next run); then the template lines of the hosts grown enough, and the
+        re-filing of the articles they change, each in transactions of their own. A store error there is
+        counted and said: the pages are stored, and their hosts are learned again at the end of the run."""
+        group, self._group = self._group, None
+        to_file, self._to_file = self._to_file, {}
+        if group is None:
+            return
+        with group:   # committed with the pages' stories, or rolled back whole if filing fails
+            self.stories.file_all(to_file)
+        try:
+            self.learn_templates(due_only=True)
+        except StoreError as exc:
+            self.templates.forget()
+            self.counts.error("template_refresh_failed")
+            _LOG.warning("could not learn template lines after a commit (tried again at the end of the run): %s", exc)
+
+    def learn_templates(self, due_only: bool = False) -> None:
+        self.counts.template_updates += self.templates.relearn(due_only)
+        self.stories.file_unfiled()
+
+    def close(self, status: str) -> Counts:
+        """End the run: commit, learn the hosts' template lines (a finished run), record it. After a store
+        failure (status failed) what still fails is passed over: the failure already said is the one that
+        counts."""
+        try:
+            if status != "failed":
+                self.commit()
+                if status == "finished":
+                    self.learn_templates()
+                else:
+                    self.stories.file_unfiled()
+            elif self._group is not None:
+                self._group.__exit__(StoreError, StoreError("failed"), None)   # roll back what was not committed
+                self._group = None
+            self.counts.stories = {**asdict(self.stories.counts), **self.store.stories().totals()}
+            if status != "failed":   # (a failed store is no place to save the index: the next start rebuilds it)
+                self.stories.close()
+        except ERRORS:
+            if status != "failed":
+                raise
+        finally:
+            self.counts.elapsed_s = round(time.monotonic() - self.started, 3)
+            try:
+                self.store.finish_run(self.run_id, status, self.counts.as_dict())
+            except ERRORS:
+                if status != "failed":
+                    raise
+            finally:
+                self.store.close()
+                self._release()
+        return self.counts
