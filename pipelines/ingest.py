@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import logging
 import time
-from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 
-from .model import Article, Page, Rejected, RawRef
+from .model import Article, Known, Page, Rejected, RawRef
 from .options import DedupOptions, ExtractOptions
 from .steps.templates import HostTemplates
-from .store import ERRORS, StoreError, open_store
+from .store import ERRORS, Saving, StoreError, open_store
 from .stories import Stories
 
 _LOG = logging.getLogger(__name__)
@@ -50,10 +49,10 @@ class Counts:
 
 
 class Ingest:
-    """One writing run on a store. `save` stores a page's outcome inside the open commit group (each page a
-    savepoint of it, so whole or absent); `commit` files the group's articles into their stories in the same
-    transaction, commits, then learns the template lines of the hosts grown enough, so their later pages are
-    stored clean; `close` ends the run. Raises StoreError (StoreBusy when another run writes the store) or
+    """One writing run on a store. `save` cleans a page's outcome for its host and adds it to the open commit
+    group; `commit` stores the group's pages (a few statements for them all) and files their articles into
+    their stories in one transaction, commits, then learns the template lines of the hosts grown enough, so
+    their later pages are stored clean; `close` ends the run. Raises StoreError (StoreBusy when another run writes the store) or
     DedupParamsMismatch when the run cannot start."""
 
     def __init__(self, store_uri: str, command: str, extract: ExtractOptions, dedup: DedupOptions,
@@ -81,8 +80,9 @@ class Ingest:
             if isinstance(exc, ERRORS) and not isinstance(exc, StoreError):
                 raise self.store.failure(exc) from exc
             raise
-        self._group: ExitStack | None = None            # the open transaction of the pages not committed yet
-        self._to_file: dict[str, Article | None] = {}   # its pages, to be filed into their stories
+        self._group: list[Saving] = []   # the pages saved since the last commit, in order
+        self._pending: dict[str, Saving] = {}   # the last of them by URL (what `known` answers for it)
+        self._pending_keys: set[str] = set()     # and their URL keys
         self.started = time.monotonic()
 
     def _release(self) -> None:
@@ -91,42 +91,40 @@ class Ingest:
             self._lock = None
 
     # -- pages ------------------------------------------------------------------------------------
-    def known(self, fetched_url: str):
-        return self.store.known(fetched_url)
+    def known(self, fetched_url: str) -> Known | None:
+        pending = self._pending.get(fetched_url)
+        return Known(pending.body_sha1, pending.version) if pending else self.store.known(fetched_url)
 
     def seen(self, url_key: str) -> bool:
-        return self.store.seen(url_key)
+        return url_key in self._pending_keys or self.store.seen(url_key)
 
     def unchanged(self) -> None:
         """A page not read again: same bytes, same extractor, same row."""
         self.counts.pages += 1
         self.counts.articles["unchanged"] += 1
 
-    def save(self, page: Page, outcome: Article | Rejected, url_key: str | None = None) -> str:
-        """Clean and store a page's outcome (a crawl marks its URL as fetched with it); returns new, updated
-        or unchanged. Its article is filed by the next `commit`."""
-        return self.save_outcome(outcome, page.ref, page.body_sha1, url_key)
+    def save(self, page: Page, outcome: Article | Rejected, url_key: str | None = None) -> None:
+        """Clean a page's outcome and add it to the commit group (a crawl marks its URL as fetched with it):
+        the next `commit` stores it and files its article."""
+        self.save_outcome(outcome, page.ref, page.body_sha1, url_key)
 
     def save_outcome(self, outcome: Article | Rejected, ref: RawRef, body_sha1: str | None,
-                     url_key: str | None = None) -> str:
-        if self._group is None:
-            self._group = ExitStack()
-            self._group.enter_context(self.store.transaction())
+                     url_key: str | None = None) -> None:
         if isinstance(outcome, Article):
             outcome.body = self.templates.clean(outcome)
-        result = self.store.save(outcome, ref, body_sha1, self.version, url_key=url_key)
-        if result != "unchanged":
-            self._to_file[outcome.fetched_url] = outcome if isinstance(outcome, Article) else None
+        saving = Saving(outcome, ref, body_sha1, self.version, url_key)
+        self._group.append(saving)
+        self._pending[outcome.fetched_url] = saving
+        if url_key is not None:
+            self._pending_keys.add(url_key)
         c = self.counts
         c.pages += 1
         if isinstance(outcome, Article):
-            c.articles[result] += 1
             for rule, n in outcome.removed.items():
                 c.removed_lines[rule] = c.removed_lines.get(rule, 0) + n
         else:
             bucket = c.not_articles if outcome.kind == "not_article" else c.errors
             bucket[outcome.reason] = bucket.get(outcome.reason, 0) + 1
-        return result
 
     # -- commits ----------------------------------------------------------------------------------
     def commit(self) -> None:
@@ -134,11 +132,18 @@ class Ingest:
         process is read again by the next run); then the template lines of the hosts grown enough, and the
         re-filing of the articles they change, each in transactions of their own. A store error there is
         counted and said: the pages are stored, and their hosts are learned again at the end of the run."""
-        group, self._group = self._group, None
-        to_file, self._to_file = self._to_file, {}
-        if group is None:
+        group, self._group = self._group, []
+        self._pending, self._pending_keys = {}, set()
+        if not group:
             return
-        with group:   # committed with the pages' stories, or rolled back whole if filing fails
+        with self.store.transaction():   # the pages with their stories, or nothing if filing fails
+            results = self.store.save_many(group)
+            to_file: dict[str, Article | None] = {}
+            for saving, result in zip(group, results):
+                if isinstance(saving.result, Article):
+                    self.counts.articles[result] += 1
+                if result != "unchanged":
+                    to_file[saving.result.fetched_url] = saving.result if isinstance(saving.result, Article) else None
             self.stories.file_all(to_file)
         try:
             self.learn_templates(due_only=True)
@@ -162,9 +167,8 @@ class Ingest:
                     self.learn_templates()
                 else:
                     self.stories.file_unfiled()
-            elif self._group is not None:
-                self._group.__exit__(StoreError, StoreError("failed"), None)   # roll back what was not committed
-                self._group = None
+            else:   # what was not committed is not stored: the next run reads those pages again
+                self._group, self._pending, self._pending_keys = [], {}, set()
             self.counts.stories = {**asdict(self.stories.counts), **self.store.stories().totals()}
             if status != "failed":   # (a failed store is no place to save the index: the next start rebuilds it)
                 self.stories.close()

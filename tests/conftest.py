@@ -1,4 +1,5 @@
-"""Shared test helpers: run the real `scrapy` commands in a subprocess, read the real SQLite store."""
+"""Shared test helpers: run the real `scrapy` commands in a subprocess, read the real store (SQLite, or
+PostgreSQL for the tests that run on each backend: services.py)."""
 from __future__ import annotations
 
 import json
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["browser"]   # the `chromium` fixture (tests/browser.py)
+pytest_plugins = ["browser", "services"]   # `chromium` (tests/browser.py); `backend`, `store_uris`, `postgres_server`
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_TEXT = ROOT / "seeds" / "000_10c23d053f17356e.txt"
@@ -33,9 +34,9 @@ def band_search(request, monkeypatch):
 class Wirecrawl:
     """The command line, as a user runs it from the project root, against a store in tmp_path."""
 
-    def __init__(self, tmp_path: Path):
-        self.store_path = tmp_path / "store.sqlite"
-        self.store = f"sqlite:///{self.store_path}"
+    def __init__(self, tmp_path: Path, store: str | None = None):
+        self.store_path = tmp_path / "store.sqlite"   # (for SQLite only)
+        self.store = store or f"sqlite:///{self.store_path}"
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         proc = subprocess.run([sys.executable, "-m", "scrapy.cmdline", *args], cwd=ROOT, capture_output=True,
@@ -53,10 +54,23 @@ class Wirecrawl:
         return [json.loads(line) for line in out.splitlines()]
 
     def query(self, sql: str, *params) -> list[tuple]:
-        with sqlite3.connect(self.store_path) as db:
-            return db.execute(sql, params).fetchall()
+        """Rows of the store, read with the engine's own client (qmark SQL on either backend)."""
+        if self.store.startswith("sqlite:"):
+            with sqlite3.connect(self.store_path) as db:
+                return db.execute(sql, params).fetchall()
+        import psycopg
+
+        with psycopg.connect(self.store) as db:
+            return db.execute(sql.replace("%", "%%").replace("?", "%s"), params).fetchall()
 
 
 @pytest.fixture
-def wirecrawl(tmp_path) -> Wirecrawl:
+def wirecrawl(tmp_path, store_uris) -> Wirecrawl:
+    """The command line on a store of each backend."""
+    return Wirecrawl(tmp_path, store_uris())
+
+
+@pytest.fixture
+def sqlite_wirecrawl(tmp_path) -> Wirecrawl:
+    """The command line on an SQLite store, for what only a store in a file has (its disk, its lock file)."""
     return Wirecrawl(tmp_path)

@@ -42,7 +42,8 @@ def story_rows(db) -> dict[str, list]:
     return {
         "signatures": q("SELECT s.id, s.fetched_url, s.t, s.text_hash, s.n_shingles, s.minhash, s.shingles, a.fetched_url "
                         "FROM signatures s LEFT JOIN articles a ON a.id = s.article"),
-        "links": q("SELECT MIN(sa.fetched_url, sb.fetched_url), MAX(sa.fetched_url, sb.fetched_url), l.jaccard, l.containment "
+        "links": q("SELECT CASE WHEN sa.fetched_url < sb.fetched_url THEN sa.fetched_url ELSE sb.fetched_url END, "
+                   "CASE WHEN sa.fetched_url < sb.fetched_url THEN sb.fetched_url ELSE sa.fetched_url END, l.jaccard, l.containment "
                    "FROM links l LEFT JOIN signatures sa ON sa.article = l.a LEFT JOIN signatures sb ON sb.article = l.b"),
         "stories": q("SELECT st.story_id, st.origin_url, o.fetched_url, st.reason, st.size FROM stories st "
                      "LEFT JOIN signatures o ON o.article = st.id"),

@@ -136,9 +136,9 @@ HOSTILE = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', '</sty
            "</textarea></details><b onmouseover=alert(3)>"]
 
 
-def hostile_store(path):
+def hostile_store(uri):
     """A syndicated story whose scraped titles, URLs and text carry markup and a javascript: link."""
-    store = open_store(f"sqlite:///{path}")
+    store = open_store(uri)
     stories = Stories(store, DedupOptions())
     body = story(900)
     pages = [article("https://wire.example/a", body + [HOSTILE[2]], "2025-03-01T08:00:00+00:00", title=HOSTILE[0]),
@@ -153,7 +153,7 @@ def hostile_store(path):
 
 
 def test_hostile_strings_are_text_and_nothing_runs(wirecrawl, tmp_path):
-    hostile_store(wirecrawl.store_path)
+    hostile_store(wirecrawl.store)
     doc, _ = report(wirecrawl, tmp_path, name="hostile.html")
     scripts = doc.xpath("//script")
     assert len(scripts) == 1 and scripts[0].text == SCRIPT and not scripts[0].get("src")
@@ -172,7 +172,7 @@ def test_hostile_strings_are_text_and_nothing_runs(wirecrawl, tmp_path):
     assert "default-src 'none'" in csp and re.search(r"script-src 'sha256-[A-Za-z0-9+/=]+'", csp)
 
 
-def test_page_in_headless_chromium(labelled, wirecrawl, tmp_path, chromium):
+def test_page_in_headless_chromium(labelled, sqlite_wirecrawl, tmp_path, chromium):
     from selenium.webdriver.common.by import By
 
     report(labelled, tmp_path)
@@ -195,9 +195,9 @@ def test_page_in_headless_chromium(labelled, wirecrawl, tmp_path, chromium):
     assert console_errors(chromium) == []
     assert screenshot(chromium, "report.png").stat().st_size > 10_000
 
-    hostile = type(wirecrawl)(tmp_path / "hostile")
+    hostile = type(sqlite_wirecrawl)(tmp_path / "hostile")
     hostile.store_path.parent.mkdir()
-    hostile_store(hostile.store_path)
+    hostile_store(hostile.store)
     report(hostile, tmp_path, name="hostile.html")
     chromium.get((tmp_path / "hostile.html").as_uri())
     for summary in chromium.find_elements(By.CSS_SELECTOR, "details.story > summary"):

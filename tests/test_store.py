@@ -119,8 +119,8 @@ def test_an_export_that_cannot_be_written_says_so(wirecrawl, tmp_path):
     assert proc.returncode == 2 and proc.stderr.startswith("export:") and "Traceback" not in proc.stderr
 
 
-def test_a_transaction_inside_another_commits_or_rolls_back_with_it(tmp_path):
-    store = open_store(f"sqlite:///{tmp_path / 's.sqlite'}")
+def test_a_transaction_inside_another_commits_or_rolls_back_with_it(store_uris):
+    store = open_store(store_uris())
     count = lambda: store.db.execute("SELECT COUNT(*) FROM fetch_state").fetchone()[0]  # noqa: E731
     with pytest.raises(RuntimeError):
         with store.transaction():
@@ -130,7 +130,14 @@ def test_a_transaction_inside_another_commits_or_rolls_back_with_it(tmp_path):
     with store.transaction():
         store.set_fetch_state("https://a.example/feed", '"e1"', None)
         store.set_fetch_state("https://b.example/feed", '"e2"', None)
-    assert count() == 2 and not store.db.in_transaction
+    assert count() == 2
+    with store.transaction():   # a transaction that fails inside one that goes on: only its writes undone
+        store.set_fetch_state("https://c.example/feed", '"e3"', None)
+        with pytest.raises(RuntimeError):
+            with store.transaction():
+                store.set_fetch_state("https://d.example/feed", '"e4"', None)
+                raise RuntimeError("one page's filing failed")
+    assert count() == 3 and store.fetch_state("https://d.example/feed") == (None, None)
     store.close()
 
 
@@ -140,7 +147,6 @@ def test_an_interrupted_reprocess_keeps_whole_pages_and_the_next_run_finishes_th
     A page of deeply nested tables holds the one worker mid-run, so the signal always lands half-way; the
     pages before it are committed while it is stuck."""
     import signal
-    import sqlite3
     import subprocess
     import sys
     import time
@@ -163,9 +169,8 @@ def test_an_interrupted_reprocess_keeps_whole_pages_and_the_next_run_finishes_th
     while time.monotonic() < deadline:
         time.sleep(0.05)
         try:
-            with sqlite3.connect(wirecrawl.store_path) as db:
-                stored = db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-        except sqlite3.Error:
+            stored = wirecrawl.query("SELECT COUNT(*) FROM articles")[0][0]
+        except Exception:   # not made yet, or locked: polled again
             continue
         if stored >= 30:   # the 30 pages before it
             break
@@ -187,7 +192,7 @@ def test_an_interrupted_reprocess_keeps_whole_pages_and_the_next_run_finishes_th
     assert wirecrawl.export() == once.export()
 
 
-def test_a_run_learns_templates_as_it_goes_and_ends_where_learning_at_the_end_ends(tmp_path):
+def test_a_run_learns_templates_as_it_goes_and_ends_where_learning_at_the_end_ends(store_uris):
     """HostTemplates.relearn(due_only=True), as a run calls it between commits: a host's line is learned once
     its first articles show it, later articles are stored without it, and the rows end up exactly as when
     everything is learned at the end; the host is refreshed again only when it has doubled."""
@@ -201,7 +206,7 @@ def test_a_run_learns_templates_as_it_goes_and_ends_where_learning_at_the_end_en
                        "gazette.example", "en", None, [], None, None, None, None, story(100 + i, 4) + [TEMPLATE_LINE],
                        "2025-03-10T00:00:00+00:00")
 
-    as_it_goes, at_the_end = open_store(f"sqlite:///{tmp_path / 'a.sqlite'}"), open_store(f"sqlite:///{tmp_path / 'b.sqlite'}")
+    as_it_goes, at_the_end = open_store(store_uris("a")), open_store(store_uris("b"))
     going, ending = Saver(as_it_goes), Saver(at_the_end)
     text_when_saved, rewritten, refreshed_at = {}, 0, []
     for i in range(8):
@@ -408,7 +413,8 @@ def test_a_store_of_a_newer_wirecrawl_is_refused_untouched_and_let_go(tmp_path, 
     assert sqlite3.connect(path).execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall() == tables
 
 
-def test_a_schema_4_store_gains_the_standfirst_and_summary_columns_and_keeps_its_rows(wirecrawl, tmp_path):
+def test_a_schema_4_store_gains_the_standfirst_and_summary_columns_and_keeps_its_rows(sqlite_wirecrawl, tmp_path):
+    wirecrawl = sqlite_wirecrawl
     """Schema 5 keeps the standfirst and summary apart from the text; a schema-4 store (without the two columns)
     is migrated in place, its rows exported as before with no standfirst and an empty summary."""
     import sqlite3

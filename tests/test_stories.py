@@ -32,8 +32,8 @@ def at(hours: float) -> str:
 
 class Filer:
     """A store plus the story filer, the way `reprocess` drives them."""
-    def __init__(self, path, options: DedupOptions = DedupOptions(), rebuild: bool = False):
-        self.store = open_store(f"sqlite:///{path}")
+    def __init__(self, store, options: DedupOptions = DedupOptions(), rebuild: bool = False):
+        self.store = open_store(store if isinstance(store, str) else f"sqlite:///{store}")
         self.stories = Stories(self.store, options, rebuild=rebuild)
 
     def add(self, *articles):
@@ -78,8 +78,8 @@ class Filer:
 
 
 @pytest.fixture
-def filer(tmp_path):
-    f = Filer(tmp_path / "s.sqlite")
+def filer(tmp_path, store_uris):
+    f = Filer(store_uris("s"))
     yield f
     f.close()
 
@@ -251,13 +251,13 @@ def _partition(rows: dict) -> set:
     return {frozenset(g) for g in groups.values()}
 
 
-def test_stories_do_not_depend_on_arrival_order(tmp_path):
+def test_stories_do_not_depend_on_arrival_order(tmp_path, store_uris):
     corpus = _corpus()
     results = []
     for seed in range(3):
         order = corpus[:]
         random.Random(seed).shuffle(order)
-        f = Filer(tmp_path / f"{seed}.sqlite").add(*order)
+        f = Filer(store_uris(str(seed))).add(*order)
         f.check_stories_are_link_components()
         results.append((f.rows(), _partition(f.rows())))
         f.close()
@@ -266,29 +266,29 @@ def test_stories_do_not_depend_on_arrival_order(tmp_path):
 
 
 @pytest.mark.parametrize("cache_limit", [None, 3])
-def test_filing_in_batches_gives_the_stories_filing_one_by_one_gives(tmp_path, monkeypatch, cache_limit):
+def test_filing_in_batches_gives_the_stories_filing_one_by_one_gives(tmp_path, monkeypatch, cache_limit, store_uris):
     """file_unfiled links a whole batch first and re-arranges each touched story once: the stories, origins,
     relations and similarities are those of filing the same articles one at a time (where copies arriving
     after every member only extend their story), after a first filing, after re-filing every article of the
     same stories at once, and after a rebuild from nothing. With `cache_limit`, the signatures, stories and
     article ids filing keeps in memory are emptied whenever they outgrow a few entries, in the middle of a
     batch too, and filing one by one and in batches gives the same stories again: they are only caches."""
-    import pipelines.store.sqlite_stories as sqlite_stories
+    import pipelines.store.story_tables as story_tables
 
     corpus = _corpus()
-    one_by_one = Filer(tmp_path / "a.sqlite").add(*corpus)
+    one_by_one = Filer(store_uris("a")).add(*corpus)
     expected = one_by_one.rows()
     assert one_by_one.stories.counts.extended >= 6   # later copies only extended their story (filing._extend)
     one_by_one.check_stories_are_link_components()
     one_by_one.close()
     if cache_limit:
         for name in ("_CACHE_LIMIT", "_STORY_CACHE_LIMIT", "_ID_CACHE_LIMIT"):
-            monkeypatch.setattr(sqlite_stories, name, cache_limit)
-        small = Filer(tmp_path / "small.sqlite").add(*corpus)
+            monkeypatch.setattr(story_tables, name, cache_limit)
+        small = Filer(store_uris("small")).add(*corpus)
         assert small.rows() == expected
         small.check_stories_are_link_components()
         small.close()
-    batched = Filer(tmp_path / "b.sqlite")
+    batched = Filer(store_uris("b"))
     for a in corpus:
         save(batched.store, a, RawRef("x"), "sha", "v")
     assert batched.stories.file_unfiled() == len(corpus)
@@ -299,7 +299,7 @@ def test_filing_in_batches_gives_the_stories_filing_one_by_one_gives(tmp_path, m
     assert batched.stories.file_unfiled() == len(corpus)
     assert batched.rows() == expected
     batched.close()
-    rebuilt = Filer(tmp_path / "b.sqlite", rebuild=True)
+    rebuilt = Filer(store_uris("b"), rebuild=True)
     assert rebuilt.rows() == {} and rebuilt.stories.file_unfiled() == len(corpus)
     assert rebuilt.rows() == expected
     rebuilt.check_stories_are_link_components()
@@ -319,24 +319,24 @@ def _signatures(f: Filer) -> dict:
     return {u: (h, bytes(m), bytes(s)) for u, h, m, s in f.store.db.execute("SELECT fetched_url, text_hash, minhash, shingles FROM signatures")}
 
 
-def test_a_rebuild_after_changing_only_linking_parameters_refiles_from_the_stored_signatures(tmp_path, fingerprinted):
+def test_a_rebuild_after_changing_only_linking_parameters_refiles_from_the_stored_signatures(tmp_path, fingerprinted, store_uris):
     """Only the articles whose text changed since they were filed are fingerprinted again; the stories and
     signatures are those of a store built from nothing with the new parameters."""
     corpus = _corpus()
-    f = Filer(tmp_path / "s.sqlite").add(*corpus)
+    f = Filer(store_uris("s")).add(*corpus)
     changed = [article(corpus[1].fetched_url, corpus[1].lines + story(999, 1), corpus[1].published),   # stored, not filed
                article(corpus[2].fetched_url, corpus[2].lines + story(998, 1), corpus[2].published)]   # changes later
     save(f.store, changed[0], RawRef("x"), "sha", "v")
     f.close()
     other = dataclasses.replace(DedupOptions(), jaccard=0.35, containment=0.85, lsh_bands=32, lsh_rows=4)
     fingerprinted.clear()   # from here on: what the rebuild fingerprints
-    rebuilt = Filer(tmp_path / "s.sqlite", other, rebuild=True)
+    rebuilt = Filer(store_uris("s"), other, rebuild=True)
     assert rebuilt.rows() == {}
     save(rebuilt.store, changed[1], RawRef("x"), "sha", "v")   # re-extracted after the rebuild set its signature aside
     assert rebuilt.stories.file_unfiled() == len(corpus)
     assert sorted(fingerprinted) == sorted("\n".join(a.lines) for a in changed)
     assert rebuilt.store.db.execute("SELECT COUNT(*) FROM kept_signatures").fetchone()[0] == 0
-    fresh = Filer(tmp_path / "fresh.sqlite", other).add(*changed, *corpus[3:], corpus[0])
+    fresh = Filer(store_uris("fresh"), other).add(*changed, *corpus[3:], corpus[0])
     assert _signatures(rebuilt) == _signatures(fresh)
     assert rebuilt.rows() == fresh.rows()
     rebuilt.check_stories_are_link_components()
@@ -344,34 +344,34 @@ def test_a_rebuild_after_changing_only_linking_parameters_refiles_from_the_store
     fresh.close()
 
 
-def test_a_rebuild_killed_half_way_takes_the_rest_of_its_signatures_back_at_the_next_start(tmp_path, fingerprinted):
+def test_a_rebuild_killed_half_way_takes_the_rest_of_its_signatures_back_at_the_next_start(tmp_path, fingerprinted, store_uris):
     corpus = _corpus()
-    Filer(tmp_path / "s.sqlite").add(*corpus).close()
+    Filer(store_uris("s")).add(*corpus).close()
     other = dataclasses.replace(DedupOptions(), jaccard=0.35)
     fingerprinted.clear()   # from here on: what the rebuild and its resumption fingerprint
-    killed = Filer(tmp_path / "s.sqlite", other, rebuild=True)
+    killed = Filer(store_uris("s"), other, rebuild=True)
     killed.stories.file_all({a.fetched_url: None for a in corpus[:5]})   # then the process dies
     killed.store.close()
-    resumed = Filer(tmp_path / "s.sqlite", other)
+    resumed = Filer(store_uris("s"), other)
     assert resumed.stories.file_unfiled() == len(corpus) - 5
     assert fingerprinted == []
     assert resumed.store.db.execute("SELECT COUNT(*) FROM kept_signatures").fetchone()[0] == 0
-    fresh = Filer(tmp_path / "fresh.sqlite", other).add(*corpus)
+    fresh = Filer(store_uris("fresh"), other).add(*corpus)
     assert _signatures(resumed) == _signatures(fresh) and resumed.rows() == fresh.rows()
     resumed.close()
     fresh.close()
 
 
-def test_copies_tied_on_time_extend_their_story_when_they_come_last_by_url(tmp_path):
+def test_copies_tied_on_time_extend_their_story_when_they_come_last_by_url(tmp_path, store_uris):
     """Outlets that keep the wire's own timestamp tie on time; a tied copy ranks by URL after the others, so
     one arriving in that order only extends its story, and the rows are those of re-arranging it whole."""
     wire = story(31)
     copies = [article(AP + "31", wire, T0)] + [
         article(f"https://{name}.example/31", body, T0)
         for name, body in [("a", trimmed(wire, 0.8)), ("b", wire), ("c", straight_quoted(wire)), ("d", wire)]]
-    in_url_order = Filer(tmp_path / "a.sqlite").add(*copies)
+    in_url_order = Filer(store_uris("a")).add(*copies)
     assert in_url_order.stories.counts.extended == 3   # every copy after the story's first two
-    reversed_order = Filer(tmp_path / "b.sqlite").add(*reversed(copies))
+    reversed_order = Filer(store_uris("b")).add(*reversed(copies))
     assert reversed_order.stories.counts.extended == 0
     assert in_url_order.rows() == reversed_order.rows()
     relations = {u: r for u, (_, r, _) in in_url_order.rows().items()}
@@ -381,29 +381,29 @@ def test_copies_tied_on_time_extend_their_story_when_they_come_last_by_url(tmp_p
     reversed_order.close()
 
 
-def test_a_late_copy_relates_again_only_the_members_of_its_site_and_matches_a_full_arrangement(tmp_path):
+def test_a_late_copy_relates_again_only_the_members_of_its_site_and_matches_a_full_arrangement(tmp_path, store_uris):
     """A copy that arrives late, but after the story's first two members, is inserted without re-arranging
     the story: the later copy on its site becomes its duplicate, the rows are those of filing in time order."""
     wire = story(32)
     copies = [article(AP + "32", wire, T0), article("https://a.example/32", trimmed(wire, 0.8), at(1)),
               article("https://www.b.example/32?utm=x", wire, at(3)), article("https://c.example/32", wire, at(4)),
               article("https://b.example/32", wire, at(2))]          # late: before the www.b copy of 3 hours
-    late = Filer(tmp_path / "a.sqlite").add(*copies)
+    late = Filer(store_uris("a")).add(*copies)
     assert late.stories.counts.extended == 3                          # the last three, the late one too
     relations = {u: r for u, (_, r, _) in late.rows().items()}
     assert relations["https://b.example/32"] == "syndicated" and relations["https://www.b.example/32?utm=x"] == "duplicate"
-    in_time = Filer(tmp_path / "b.sqlite").add(*sorted(copies, key=lambda a: a.published))
+    in_time = Filer(store_uris("b")).add(*sorted(copies, key=lambda a: a.published))
     assert late.rows() == in_time.rows()
     late.check_stories_are_link_components()
     late.close()
     in_time.close()
 
 
-def test_a_second_run_links_new_copies_to_stories_of_the_first(tmp_path):
+def test_a_second_run_links_new_copies_to_stories_of_the_first(tmp_path, store_uris):
     wire = story(7)
-    f = Filer(tmp_path / "s.sqlite").add(article(AP + "7", wire, T0))
+    f = Filer(store_uris("s")).add(article(AP + "7", wire, T0))
     f.close()
-    f = Filer(tmp_path / "s.sqlite")
+    f = Filer(store_uris("s"))
     assert len(f.stories.index) == 1 and f.stories.index.restored_from_disk   # the saved band index
     f.add(article("https://later.example/7", trimmed(wire, 0.7), at(30)))
     rows = f.rows()
@@ -412,10 +412,10 @@ def test_a_second_run_links_new_copies_to_stories_of_the_first(tmp_path):
     f.close()
 
 
-def test_the_time_window(tmp_path):
+def test_the_time_window(tmp_path, store_uris):
     options = DedupOptions(window_days=2)
     wire = story(8)
-    f = Filer(tmp_path / "s.sqlite", options)
+    f = Filer(store_uris("s"), options)
     f.add(article(AP + "8", wire, at(0)), article("https://far.example/8", wire, at(24 * 3)))  # 3 days apart
     rows = f.rows()
     assert rows[AP + "8"][0] != rows["https://far.example/8"][0]
@@ -431,10 +431,10 @@ def test_the_time_window(tmp_path):
     f.close()
 
 
-def test_a_run_over_a_long_span_keeps_the_index_to_about_three_windows(tmp_path):
+def test_a_run_over_a_long_span_keeps_the_index_to_about_three_windows(tmp_path, store_uris):
     """Eviction happens as the newest article moves on, not only when the index is saved: over 30 days of
     daily articles with a 2-day window, the index never holds much more than 3 windows' worth."""
-    f = Filer(tmp_path / "s.sqlite", DedupOptions(window_days=2))
+    f = Filer(store_uris("s"), DedupOptions(window_days=2))
     sizes = []
     for day in range(30):
         f.add(article(f"https://daily.example/{day}", story(500 + day), at(24 * day)))
@@ -444,28 +444,28 @@ def test_a_run_over_a_long_span_keeps_the_index_to_about_three_windows(tmp_path)
     f.close()
 
 
-def test_opening_a_store_built_with_other_parameters_fails_until_rebuilt(tmp_path):
+def test_opening_a_store_built_with_other_parameters_fails_until_rebuilt(tmp_path, store_uris):
     wire = story(10)
-    Filer(tmp_path / "s.sqlite").add(article(AP + "10", wire, T0), article("https://x.example/10", trimmed(wire, 0.5), at(1))).close()
+    Filer(store_uris("s")).add(article(AP + "10", wire, T0), article("https://x.example/10", trimmed(wire, 0.5), at(1))).close()
     other = dataclasses.replace(DedupOptions(), shingle_size=4, jaccard=0.4)
     with pytest.raises(DedupParamsMismatch) as err:
-        Filer(tmp_path / "s.sqlite", other)
+        Filer(store_uris("s"), other)
     assert "shingle_size 5 -> 4" in str(err.value) and "jaccard 0.3 -> 0.4" in str(err.value)
     assert "--rebuild-stories" in str(err.value)
-    f = Filer(tmp_path / "s.sqlite", other, rebuild=True)
+    f = Filer(store_uris("s"), other, rebuild=True)
     assert f.store.db.execute("SELECT COUNT(*) FROM kept_signatures").fetchone()[0] == 0   # made with 5-word shingles
     assert f.stories.file_unfiled() == 2
     assert len({s for s, _, _ in f.rows().values()}) == 1
     f.close()
-    Filer(tmp_path / "s.sqlite", other).close()  # the rebuilt store opens with its new parameters
+    Filer(store_uris("s"), other).close()  # the rebuilt store opens with its new parameters
 
 
-def test_articles_stored_but_not_filed_by_a_killed_run_are_filed_on_the_next_start(tmp_path):
+def test_articles_stored_but_not_filed_by_a_killed_run_are_filed_on_the_next_start(tmp_path, store_uris):
     wire = story(11)
-    f = Filer(tmp_path / "s.sqlite").add(article(AP + "11", wire, T0))
+    f = Filer(store_uris("s")).add(article(AP + "11", wire, T0))
     save(f.store, article("https://copy.example/11", trimmed(wire, 0.7), at(1)), RawRef("x"), "sha", "v")  # killed here
     f.close()
-    f = Filer(tmp_path / "s.sqlite")
+    f = Filer(store_uris("s"))
     assert "https://copy.example/11" not in f.rows()
     assert f.stories.file_unfiled() == 1
     rows = f.rows()
@@ -474,7 +474,7 @@ def test_articles_stored_but_not_filed_by_a_killed_run_are_filed_on_the_next_sta
     f.close()
 
 
-def test_order_independence_holds_across_many_windows_with_late_arrivals(tmp_path):
+def test_order_independence_holds_across_many_windows_with_late_arrivals(tmp_path, store_uris):
     """Stories spread over 40 days with a 2-day window: filed in time order, reversed (everything arrives
     late) and shuffled, the stories come out the same."""
     options = DedupOptions(window_days=2)
@@ -489,7 +489,7 @@ def test_order_independence_holds_across_many_windows_with_late_arrivals(tmp_pat
     for name, order in [("time", sorted(corpus, key=lambda a: a.published)),
                         ("reversed", sorted(corpus, key=lambda a: a.published, reverse=True)),
                         ("shuffled", random.Random(3).sample(corpus, len(corpus)))]:
-        f = Filer(tmp_path / f"{name}.sqlite", options).add(*order)
+        f = Filer(store_uris(str(name)), options).add(*order)
         f.check_stories_are_link_components()
         results.append((f.rows(), f.stories.counts.late))
         f.close()

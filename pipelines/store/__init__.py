@@ -1,16 +1,21 @@
-"""Stores, chosen by URI scheme (the protocol is base.Store). SQLite is the embedded default."""
+"""Stores, chosen by URI scheme (the protocol is base.Store). SQLite is the embedded default; PostgreSQL
+serves several machines."""
 from __future__ import annotations
 
 import sqlite3
 
-from .base import NoStore, Store, StoreBusy, StoreDamaged, StoreError, StoreFull, StoreReadOnly
+import psycopg
+
+from .base import NoStore, Saving, Store, StoreBusy, StoreDamaged, StoreError, StoreFull, StoreReadOnly
+from .postgres import PostgresStore
 from .sqlite import SQLiteStore
 
-_SCHEMES = {"sqlite": SQLiteStore}
+_SCHEMES = {"sqlite": SQLiteStore, "postgresql": PostgresStore, "postgres": PostgresStore}
 
 # What a store's methods can raise: a StoreError, or an engine's own error (a read that meets a damaged
-# page), which the caller turns into a StoreError that says what to do with `store.failure(exc)`
-ERRORS = (StoreError, sqlite3.Error)
+# page, a connection that is gone), which the caller turns into a StoreError that says what to do with
+# `store.failure(exc)`
+ERRORS = (StoreError, sqlite3.Error, psycopg.Error)
 
 
 def open_store(uri: str, read_only: bool = False) -> Store:
@@ -22,5 +27,5 @@ def open_store(uri: str, read_only: bool = False) -> Store:
     return _SCHEMES[scheme].from_uri(uri).open(read_only)
 
 
-__all__ = ["ERRORS", "NoStore", "SQLiteStore", "Store", "StoreBusy", "StoreDamaged", "StoreError", "StoreFull",
+__all__ = ["ERRORS", "NoStore", "PostgresStore", "SQLiteStore", "Saving", "Store", "StoreBusy", "StoreDamaged", "StoreError", "StoreFull",
            "StoreReadOnly", "open_store"]

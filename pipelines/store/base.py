@@ -4,7 +4,7 @@ pipelines.stories)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ContextManager, Iterable, Iterator, Protocol
+from typing import ContextManager, Iterable, Iterator, NamedTuple, Protocol
 
 from ..model import Article, Known, RawRef, Recleaned, Rejected
 
@@ -33,6 +33,15 @@ class StoreBusy(StoreError):
     """Another run is writing to the store; the message names it."""
 
 
+class Saving(NamedTuple):
+    """A page's outcome to store (SQLStore.save_many)."""
+    result: Article | Rejected
+    ref: RawRef
+    body_sha1: str | None
+    version: str
+    url_key: str | None = None
+
+
 class WriterLock(Protocol):
     def release(self) -> None: ...
 
@@ -47,7 +56,7 @@ class Store(Protocol):
     def failure(self, exc: BaseException, doing: str = "use") -> StoreError: ...
     def writer_lock(self, command: str) -> WriterLock: ...
     def sidecar(self, name: str) -> Path: ...
-    def stories(self): ...   # the story tables (see sqlite_stories.StoryTables), used by pipelines.stories
+    def stories(self): ...   # the story tables (story_tables.StoryTables), used by pipelines.stories
 
     # runs
     def begin_run(self, command: str, options: dict) -> int: ...
@@ -57,6 +66,7 @@ class Store(Protocol):
     def known(self, fetched_url: str) -> Known | None: ...
     def save(self, result: Article | Rejected, ref: RawRef, body_sha1: str | None, version: str,
              url_key: str | None = None) -> str: ...
+    def save_many(self, pages: list[Saving]) -> list[str]: ...
     def iter_articles(self) -> Iterator[dict]: ...
 
     # crawl state

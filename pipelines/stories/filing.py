@@ -125,8 +125,7 @@ class Stories:
         for start in range(0, len(todo), 500):
             with self.store.transaction():
                 self._file_many(todo[start:start + 500])
-                for url in todo[start:start + 500]:
-                    self.tables.filed(url)
+                self.tables.filed(todo[start:start + 500])
         if self._kept_signatures:   # every article is filed: what a rebuild set aside and nobody took is stale
             with self.store.transaction():
                 self.tables.drop_kept_signatures()
@@ -143,8 +142,7 @@ class Stories:
         just stored, lends the line words its worker hashed for its fingerprint."""
         with self.store.transaction():
             stories = self._file_many(list(pages), {u: a for u, a in pages.items() if a is not None})
-            for url in pages:
-                self.tables.filed(url)
+            self.tables.filed(list(pages))
         return stories
 
     def _file_many(self, urls: list[str], extracted: dict[str, Article] | None = None) -> dict[str, str]:
@@ -159,11 +157,10 @@ class Stories:
         # to: those links may have been the only stored path between the others.
         dissolved = {story for url, (story, partners) in before.items() if story is not None and partners and (
             url not in signed or any(not self._still_linked(url, signed[url], p, signed) for p in partners))}
-        loose = {u for sid in dissolved for u in tables.story_urls(sid)}
+        loose = {u for urls in tables.story_urls(sorted(dissolved)).values() for u in urls}
         loose |= {u for u in signed if before[u][0] is None}
         kept = {u: before[u][0] for u in signed if u not in loose}   # re-signed, in a story that stays linked
-        for url in sorted(loose):
-            tables.delete_links(url)
+        tables.delete_links(sorted(loose))
         self.counts.relinked += len(loose - set(signed))
 
         def node(url: str, story: int | None) -> str:
@@ -175,9 +172,11 @@ class Stories:
         todo = [(sig.t, url, sig) for url in loose | set(kept) if (sig := signed.get(url) or self._stored(url))]
         todo.sort(key=lambda x: x[:2])   # in time order, as the index expects (index.py)
         found = self.index.add_and_query([(url, sig.sig_id, sig.t, sig.minhash) for _, url, sig in todo])
+        links = []   # (written at once: linking reads no link)
         for (_, url, sig), (late, rows) in zip(todo, found):
             self.counts.late += late
-            self._link(url, sig, rows, node(url, kept.get(url)), groups, node, story_of)
+            links.append((url, self._link(url, sig, rows, node(url, kept.get(url)), groups, node, story_of)))
+        tables.put_links([(url, partners) for url, partners in links if partners])
         # The stories now: each set of articles and untouched stories that linking joined.
         mine = {node(u, kept.get(u)) for u in loose | set(kept)}
         parts: dict[str, list[str]] = {groups.find(n): [] for n in mine}
@@ -207,7 +206,7 @@ class Stories:
         for url in urls:
             article = articles.get(url)
             if article is None:
-                tables.delete_links(url)
+                tables.delete_links([url])
                 tables.delete_signature(url)
                 tables.drop_member(url)
                 continue
@@ -238,16 +237,17 @@ class Stories:
                       lambda: self._exact_pair(url, sig, partner, other), self.options) is not None
 
     def _link(self, url: str, sig: _Signed, rows: list[tuple], me: str, groups: _Groups, node,
-              story_of: dict[str, str | None]) -> None:
+              story_of: dict[str, str | None]) -> list[tuple[str, float, float]]:
         """Link the article to its best verified partner in each story (or group being formed) it is not
-        already connected to, among its candidates `rows` (WindowIndex.add_and_query), and join them."""
+        already connected to, among its candidates `rows` (WindowIndex.add_and_query), and join them; returns
+        its links (partner, jaccard, containment)."""
         tables = self.tables
         if not rows:
-            return
+            return []
         est = estimate_many(sig.minhash, sig.n, np.array([r[4] for r in rows]), np.array([r[3] for r in rows]))
         plausible = np.flatnonzero(linked(est, self.options, self.options.exact_margin))
         if not len(plausible):
-            return
+            return []
         others = [rows[i][1] for i in plausible]
         missing = [u for u in others if u not in story_of]
         if missing:
@@ -274,10 +274,10 @@ class Stories:
                     links.append((other, overlap.jaccard, overlap.containment))
                     groups.union(me, group)
                     break
-        tables.put_links(url, links)
         self.counts.links += len(links)
         if links:
             self.counts.stories_joined += 1
+        return links
 
     def _exact_pair(self, url: str, sig: _Signed, other: str, other_sig: _Signed):
         self.counts.exact_checks += 1
@@ -295,14 +295,21 @@ class Stories:
         tables = self.tables
         assigned: dict[str, str] = {}
         kept_stories: set[int] = set()
+        rest = []   # the parts not extended: their members are read, and their stories written, at once
         for i, part in enumerate(parts):
             extended = self._extend(*extensions[i], shingles) if extensions and extensions[i] else None
             if extended is not None:
                 assigned.update(extended)
                 kept_stories.add(extensions[i][0])
-                continue
-            component = sorted({u for n in part for u in (tables.story_urls(int(n[2:])) if n.startswith("s:") else [n[2:]])})
-            found = tables.members(component)
+            else:
+                rest.append(part)
+        urls_of = tables.story_urls(sorted({int(n[2:]) for part in rest for n in part if n.startswith("s:")}))
+        components = [sorted({u for n in part for u in (urls_of[int(n[2:])] if n.startswith("s:") else [n[2:]])})
+                      for part in rest]
+        found_by_url = {row[0].fetched_url: row for row in tables.members([u for c in components for u in c])}
+        written = []
+        for component in components:
+            found = [found_by_url[u] for u in component if u in found_by_url]
             if not found:
                 continue
             members = [m for m, _, _, _, _ in found]
@@ -327,9 +334,10 @@ class Stories:
             key = by_url[arr.origin].id
             unchanged = {url for url, rel in arr.relations.items()
                          if url not in changed and current.get(url) == (key, rel, round(similarity[url], 4))}
-            kept_stories.add(tables.put_story(arr, by_url, similarity, unchanged))
+            written.append((arr, by_url, similarity, unchanged))
             for m in members:
                 assigned[m.fetched_url] = arr.story_id
+        kept_stories.update(tables.put_stories(written))
         for sid in old_stories - kept_stories:
             tables.drop_story_if_empty(sid)
         return assigned

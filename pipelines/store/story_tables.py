@@ -1,5 +1,7 @@
-"""The story tables of the store (signatures, links, stories, members, unfiled): portable SQL over a
-DB-API connection, used by pipelines.stories. Callers own the transactions."""
+"""The story tables of the store (signatures, links, stories, members, unfiled), used by pipelines.stories:
+SQL that SQLite and PostgreSQL both run (qmark parameters; the PostgreSQL store's connection turns them into
+its own), over the store's connection. Callers own the transactions. Every read whose order matters says
+it (ORDER BY, NULLS FIRST as SQLite has it), so both backends give the same rows in the same order."""
 from __future__ import annotations
 
 import hashlib
@@ -77,16 +79,19 @@ class StoryTables:
         """Pages whose article changed (or vanished) since they were last filed, oldest first."""
         rows = self.db.execute(
             "SELECT u.fetched_url, u.article FROM unfiled u LEFT JOIN articles a ON a.id = u.article "
-            "ORDER BY COALESCE(a.published, a.fetched_at), u.fetched_url").fetchall()
+            "ORDER BY COALESCE(a.published, a.fetched_at) NULLS FIRST, u.fetched_url").fetchall()
         self._note_ids(rows)
         return [url for url, _ in rows]
 
     def mark_all_unfiled(self) -> None:
-        self.db.execute("INSERT OR IGNORE INTO unfiled SELECT fetched_url, id FROM articles")
+        self.db.execute("INSERT INTO unfiled SELECT fetched_url, id FROM articles WHERE true ON CONFLICT DO NOTHING")
 
-    def filed(self, fetched_url: str) -> None:
-        self.db.execute("DELETE FROM unfiled WHERE fetched_url=?", (fetched_url,))
-        self._id.pop(fetched_url, None)   # (a page gone and filed has no id any more)
+    def filed(self, fetched_urls: list[str]) -> None:
+        for k in range(0, len(fetched_urls), 500):
+            chunk = fetched_urls[k:k + 500]
+            self.db.execute(f"DELETE FROM unfiled WHERE fetched_url IN ({', '.join('?' * len(chunk))})", chunk)
+        for url in fetched_urls:
+            self._id.pop(url, None)   # (a page gone and filed has no id any more)
 
     def clear(self, keep_signatures: bool = False) -> None:
         """Forget every signature, link and story (a rebuild); with `keep_signatures`, the signatures of the
@@ -227,23 +232,36 @@ class StoryTables:
                 found[url_of[me]].add(url)
         return {u: sorted(partners) for u, partners in found.items()}
 
-    def put_links(self, url: str, partners: list[tuple[str, float, float]]) -> None:
-        """Links of `url` to each (partner, jaccard, containment); a link is stored once, as (a < b)."""
-        me = self._id_of(url)
-        ids = self._ids([other for other, _, _ in partners])
-        self.db.executemany("INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?)",
-                            [(min(me, other), max(me, other), round(j, 4), round(c, 4))
-                             for other, (_, j, c) in zip(ids, partners)])
+    def put_links(self, links: list[tuple[str, list[tuple[str, float, float]]]]) -> None:
+        """Links of each url to each of its (partner, jaccard, containment); a link is stored once, as (a < b)."""
+        urls = [url for url, _ in links]
+        partners = [other for _, found in links for other, _, _ in found]
+        ids = dict(zip(urls + partners, self._ids(urls + partners)))
+        self.db.executemany("INSERT INTO links VALUES (?, ?, ?, ?) ON CONFLICT (a, b) DO UPDATE "
+                            "SET jaccard=excluded.jaccard, containment=excluded.containment",
+                            [(min(ids[url], ids[other]), max(ids[url], ids[other]), round(j, 4), round(c, 4))
+                             for url, found in links for other, j, c in found])
 
-    def delete_links(self, fetched_url: str) -> None:
-        article = self._id_of(fetched_url)
-        self.db.execute("DELETE FROM links WHERE a=? OR b=?", (article, article))
+    def delete_links(self, fetched_urls: list[str]) -> None:
+        """Every link of these articles."""
+        ids = [i for i in self._ids(fetched_urls) if i is not None]
+        for k in range(0, len(ids), 500):
+            chunk = ids[k:k + 500]
+            marks = ", ".join("?" * len(chunk))
+            self.db.execute(f"DELETE FROM links WHERE a IN ({marks}) OR b IN ({marks})", chunk + chunk)
 
-    def story_urls(self, story: int) -> list[str]:
-        rows = self.db.execute("SELECT s.fetched_url, s.article FROM story_members m JOIN signatures s ON s.article = m.article "
-                               "WHERE m.story=?", (story,)).fetchall()
-        self._note_ids(rows)
-        return [url for url, _ in rows]
+    def story_urls(self, stories: list[int]) -> dict[int, list[str]]:
+        """story -> the urls of its members, for each of these stories."""
+        out: dict[int, list[str]] = {story: [] for story in stories}
+        ids = sorted(set(stories))
+        for k in range(0, len(ids), 500):
+            chunk = ids[k:k + 500]
+            rows = self.db.execute("SELECT m.story, s.fetched_url, s.article FROM story_members m JOIN signatures s "
+                                   f"ON s.article = m.article WHERE m.story IN ({', '.join('?' * len(chunk))})", chunk).fetchall()
+            self._note_ids([(url, article) for _, url, article in rows])
+            for story, url, _ in rows:
+                out[story].append(url)
+        return out
 
     def members(self, urls: list[str]) -> list[tuple[Member, int | None, str | None, float | None, str | None]]:
         """(member, its current story, that story's origin, its similarity, its relation) for each filed url."""
@@ -286,17 +304,21 @@ class StoryTables:
             self._stories.clear()
         self._stories.update(pairs)
 
-    def put_story(self, arr: Arrangement, members: dict[str, Member], similarity: dict[str, float],
-                  unchanged: set[str] = frozenset()) -> int:
-        """Write the story and its member rows, but for the `unchanged` ones (already stored as they are);
-        returns the story's key (its origin's article id)."""
-        story = members[arr.origin].id
-        self.db.execute("INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?, ?)",
-                        (story, arr.story_id, arr.origin, arr.reason, len(arr.relations)))
-        self.db.executemany(_PUT_MEMBER, [(members[url].id, story, rel, round(similarity[url], 4), members[url].t, members[url].site)
-                                          for url, rel in sorted(arr.relations.items()) if url not in unchanged])
-        self._note_stories([(url, story) for url in arr.relations])
-        return story
+    def put_stories(self, stories: list[tuple[Arrangement, dict[str, Member], dict[str, float], set[str]]]) -> list[int]:
+        """Write each story (arrangement, its members by url, their similarities, the urls `unchanged`: already
+        stored as they are) and its member rows; returns their keys (each the id of its origin article)."""
+        keys = [members[arr.origin].id for arr, members, _, _ in stories]
+        self.db.executemany("INSERT INTO stories VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                            "story_id=excluded.story_id, origin_url=excluded.origin_url, reason=excluded.reason, "
+                            "size=excluded.size",
+                            [(key, arr.story_id, arr.origin, arr.reason, len(arr.relations))
+                             for key, (arr, _, _, _) in zip(keys, stories)])
+        self.db.executemany(_PUT_MEMBER, [
+            (members[url].id, key, rel, round(similarity[url], 4), members[url].t, members[url].site)
+            for key, (arr, members, similarity, unchanged) in zip(keys, stories)
+            for url, rel in sorted(arr.relations.items()) if url not in unchanged])
+        self._note_stories([(url, key) for key, (arr, _, _, _) in zip(keys, stories) for url in arr.relations])
+        return keys
 
     _MEMBER = ("SELECT s.fetched_url, a.host, s.t, a.published IS NOT NULL, s.text_hash, s.article, m.relation "
                "FROM story_members m JOIN signatures s ON s.article = m.article JOIN articles a ON a.id = m.article ")
@@ -336,7 +358,7 @@ class StoryTables:
     def totals(self) -> dict[str, int]:
         articles, = self.db.execute("SELECT COUNT(*) FROM articles").fetchone()
         stories, syndicated, copies = self.db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(size >= 2), 0), COALESCE(SUM(CASE WHEN size >= 2 THEN size - 1 ELSE 0 END), 0) "
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN size >= 2 THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN size >= 2 THEN size - 1 ELSE 0 END), 0) "
             "FROM stories").fetchone()
         return {"articles": articles, "stories": stories, "syndicated_stories": syndicated, "copies": copies}
 
@@ -358,8 +380,9 @@ class StoryTables:
             "JOIN signatures s ON s.article = m.article ORDER BY m.story, s.t, a.fetched_url")
 
 
-_PUT_MEMBER = ("INSERT OR REPLACE INTO story_members (article, story, relation, similarity, t, site) "
-               "VALUES (?, ?, ?, ?, ?, ?)")
+_PUT_MEMBER = ("INSERT INTO story_members (article, story, relation, similarity, t, site) VALUES (?, ?, ?, ?, ?, ?) "
+               "ON CONFLICT (article) DO UPDATE SET story=excluded.story, relation=excluded.relation, "
+               "similarity=excluded.similarity, t=excluded.t, site=excluded.site")
 
 
 def text_sha1(text: str) -> str:
