@@ -28,6 +28,7 @@ EXTRACT_TIMEOUT = 30.0              # seconds per page before its worker is kill
 EXTRACT_WORKERS = 0                 # extraction processes; 0 means one per CPU
 MAX_PAGE_BYTES = 20_000_000         # a larger page is stored as not_article/too_large
 STORE_URI = "sqlite:///data/wirecrawl.sqlite"  # relative to the working directory
+FLEET_CLAIM_SECONDS = 30.0   # a fleet worker's hold on an input file, renewed while it lives (reprocess --fleet)
 TEMPLATE_MIN_ARTICLES = 3           # a line in this many distinct articles of one host is template chrome
 
 LOG_LEVEL = "WARNING"   # progress and the summary are printed anyway; -L INFO shows Scrapy's own log

@@ -109,10 +109,11 @@ class Ingest:
         self.save_outcome(outcome, page.ref, page.body_sha1, url_key)
 
     def save_outcome(self, outcome: Article | Rejected, ref: RawRef, body_sha1: str | None,
-                     url_key: str | None = None) -> None:
+                     url_key: str | None = None, version: str | None = None) -> None:
+        """(`version`: the extractor's that made the outcome, when it is not this run's: a fleet's worker's)"""
         if isinstance(outcome, Article):
             outcome.body = self.templates.clean(outcome)
-        saving = Saving(outcome, ref, body_sha1, self.version, url_key)
+        saving = Saving(outcome, ref, body_sha1, version or self.version, url_key)
         self._group.append(saving)
         self._pending[outcome.fetched_url] = saving
         if url_key is not None:

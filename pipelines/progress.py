@@ -19,9 +19,11 @@ class Progress:
 
             self._bar = tqdm(file=stream, unit=" pages", dynamic_ncols=True, mininterval=0.5)
 
-    def update(self, counts) -> None:
+    def update(self, counts, **more: int) -> None:
+        """(`more`: other figures to show, such as a filer's results waiting)"""
         articles = counts.articles["new"] + counts.articles["updated"] + counts.articles["unchanged"]
-        fields = dict(articles=articles, not_articles=sum(counts.not_articles.values()), errors=sum(counts.errors.values()))
+        fields = dict(articles=articles, not_articles=sum(counts.not_articles.values()), errors=sum(counts.errors.values()),
+                      **more)
         if self._bar is not None:
             self._bar.update(counts.pages - self._bar.n)
             self._bar.set_postfix(fields, refresh=False)

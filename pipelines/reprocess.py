@@ -14,6 +14,7 @@ from .options import DedupOptions, ExtractOptions, RunOptions
 from .progress import Progress
 from .sources import HtmlFile, Skipped, path_text
 from .store import ERRORS
+from .fleet.worker import FleetWorker
 from .workers import UNCHANGED, ExtractionPool
 
 
@@ -25,11 +26,13 @@ class NothingToDo(Exception):
 
 
 def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup: DedupOptions,
-              progress: Progress, rebuild_stories: bool = False) -> tuple[Counts, str]:
+              progress: Progress, rebuild_stories: bool = False, fleet: str | None = None,
+              fleet_claim_s: float = 30.0) -> tuple[Counts, str]:
     """Process every page under `paths` into the store and file each article into its story; returns
     the counts and the run's status (the end of the run, in Ingest.close: the hosts' template lines
-    learned again, the run recorded). Raises StoreError / NothingToDo / DedupParamsMismatch when nothing at
-    all can be processed."""
+    learned again, the run recorded). With `fleet` (a Redis URL), as one worker of a fleet: the input files
+    are shared out among its workers and the results go to the fleet's filer (pipelines/fleet). Raises
+    StoreError / FleetError / NothingToDo / DedupParamsMismatch when nothing at all can be processed."""
     files, passed_over = sources.expand(paths) if paths else ([], [])
     if paths and not files:
         why = "; ".join(f"{s.fetched_url}: {s.detail}" for s in passed_over[:5]) or "no WARC or HTML files in it"
@@ -38,8 +41,12 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
         raise NothingToDo("no input given")
     if files:
         start_forkserver()   # the extraction workers' imports overlap opening the store and the index
-    ingest = Ingest(run.store_uri, "reprocess", extract, dedup, run.template_min_articles,
-                    {"paths": paths, **asdict(run)}, rebuild_stories=rebuild_stories)
+    if fleet:
+        ingest = FleetWorker(fleet, run.store_uri, extract, claim_s=fleet_claim_s)
+        files = ingest.files(files)
+    else:
+        ingest = Ingest(run.store_uri, "reprocess", extract, dedup, run.template_min_articles,
+                        {"paths": paths, **asdict(run)}, rebuild_stories=rebuild_stories)
     counts, version = ingest.counts, ingest.version
     for item in passed_over:   # said one by one, counted by reason, and the run goes on with the rest
         counts.inputs_skipped[item.reason] = counts.inputs_skipped.get(item.reason, 0) + 1
@@ -102,7 +109,7 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
     except KeyboardInterrupt:
         status = "interrupted"
     except ERRORS as exc:   # a full disk, a damaged page met on the way: said in one line, the run marked failed
-        raise ingest.store.failure(exc) from exc
+        raise (ingest.failure(exc) if fleet else ingest.store.failure(exc)) from exc
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -35,8 +35,8 @@ class Wirecrawl:
     """The command line, as a user runs it from the project root, against a store in tmp_path."""
 
     def __init__(self, tmp_path: Path, store: str | None = None):
-        self.store_path = tmp_path / "store.sqlite"   # (for SQLite only)
-        self.store = store or f"sqlite:///{self.store_path}"
+        self.store = store or f"sqlite:///{tmp_path / 'store.sqlite'}"
+        self.store_path = Path(self.store.removeprefix("sqlite:///"))   # (for SQLite only)
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         proc = subprocess.run([sys.executable, "-m", "scrapy.cmdline", *args], cwd=ROOT, capture_output=True,

@@ -125,3 +125,69 @@ def store_uris(backend, tmp_path, request):
         yield lambda name="store": named[name] if name in named else named.setdefault(name, databases.new())
     finally:
         databases.drop()
+
+
+class _ThrowawayRedis:
+    """A Redis server on a free port of 127.0.0.1 that keeps nothing on disk."""
+
+    def __init__(self):
+        import time
+
+        import redis
+
+        self.port = _free_port()
+        self.folder = Path(tempfile.mkdtemp(prefix="wirecrawl-redis-"))
+        binary = shutil.which("redis-server")
+        if not binary:
+            raise RuntimeError("redis-server is not installed: run tests/install-services")
+        self.proc = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no", "--dir", str(self.folder)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.url = f"redis://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 60
+        while True:   # polled until it answers, to a deadline
+            try:
+                redis.Redis.from_url(self.url, socket_connect_timeout=1).ping()
+                return
+            except redis.ConnectionError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server did not start on port {self.port}") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait(timeout=60)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """The URL of a Redis server: WIRECRAWL_TEST_REDIS, else a throwaway one."""
+    given = os.environ.get("WIRECRAWL_TEST_REDIS")
+    if given:
+        yield given.rstrip("/")
+        return
+    server = _ThrowawayRedis()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+_fleet_dbs = iter(range(1, 16))
+
+
+@pytest.fixture
+def fleet_url(redis_server):
+    """A Redis URL for one test's fleet: a database of its own, emptied first (tests take the databases 1-15 in turn)."""
+    import redis
+
+    global _fleet_dbs
+    try:
+        db = next(_fleet_dbs)
+    except StopIteration:
+        _fleet_dbs = iter(range(1, 16))
+        db = next(_fleet_dbs)
+    url = f"{redis_server}/{db}"
+    redis.Redis.from_url(url).flushdb()
+    return url

@@ -1,0 +1,1 @@
+"""Many extracting workers, one filer: the results travel through Redis (queue.py)."""

@@ -1,0 +1,178 @@
+"""A fleet on real Redis: reprocess workers share out the input files and send their results to one filer,
+which alone writes the store (SQLite or PostgreSQL). What it stores is what one reprocess stores."""
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import redis
+from conftest import ROOT, Wirecrawl
+from pages import write_warc
+from stories_fixtures import labelled_pages
+
+from pipelines.fleet import queue
+from pipelines.fleet.filer import file_results
+from pipelines.options import DedupOptions, ExtractOptions, RunOptions
+from pipelines.progress import Progress
+
+FETCHED = "2025-03-05T12:00:00Z"
+
+
+def _inputs(tmp_path, n: int = 6):
+    """The labelled pages in `n` WARC files, round-robin."""
+    records, _ = labelled_pages()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(n):
+        write_warc(folder / f"part{i}.warc.gz", records[i::n], date=FETCHED)
+    return folder, len(records)
+
+
+def _results(w: Wirecrawl, tmp_path, name: str):
+    """The store's export and dedup report (less when and where it was made)."""
+    w.run("dedup-report", "--store", w.store, "-o", str(tmp_path / f"{name}.json"))
+    report = json.loads((tmp_path / f"{name}.json").read_text())
+    for key in ("generated_at", "store"):
+        report.pop(key)
+    return w.export(), report
+
+
+def _reference(tmp_path, folder):
+    one = Wirecrawl(tmp_path / "one")
+    (tmp_path / "one").mkdir()
+    one.reprocess(folder)
+    return _results(one, tmp_path, "one")
+
+
+def _scrapy(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "scrapy.cmdline", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def _workers(folder, fleet_url: str, store: str, n: int) -> list[subprocess.CompletedProcess]:
+    procs = [_scrapy("reprocess", str(folder), "--fleet", fleet_url, "--store", store, "--workers", "1") for _ in range(n)]
+    done = []
+    for p in procs:
+        out, err = p.communicate(timeout=600)
+        assert p.returncode == 0, out + err
+        done.append(out)
+    return done
+
+
+def _pages(summary: str) -> int:
+    return int(re.search(r"finished: (\d+) pages", summary).group(1))
+
+
+def test_three_reprocess_workers_and_a_filer_store_what_one_reprocess_stores(tmp_path, fleet_url, store_uris):
+    folder, total = _inputs(tmp_path)
+    expected = _reference(tmp_path, folder)
+    fleet = Wirecrawl(tmp_path, store_uris("fleet"))
+    outs = _workers(folder, fleet_url, fleet.store, 3)
+    assert sum(_pages(out) for out in outs) == total   # each file read by one worker
+    filer = _scrapy("file", "--fleet", fleet_url, "--store", fleet.store, "--until-idle", "1")
+    out, err = filer.communicate(timeout=600)
+    assert filer.returncode == 0 and f"filing finished: {total} pages" in out, out + err
+    assert _results(fleet, tmp_path, "fleet") == expected
+    assert redis.Redis.from_url(fleet_url).xlen("wirecrawl:fleet:results") == 0   # filed, acknowledged, deleted
+
+
+class _Killed(BaseException):
+    """Stands for SIGKILL: nothing after it runs but what a dying process's kernel does."""
+
+
+def test_a_filer_killed_between_its_commit_and_its_acknowledgement_loses_nothing(tmp_path, fleet_url, store_uris,
+                                                                                   monkeypatch):
+    folder, total = _inputs(tmp_path)
+    expected = _reference(tmp_path, folder)
+    fleet = Wirecrawl(tmp_path, store_uris("fleet"))
+    _workers(folder, fleet_url, fleet.store, 2)
+
+    def dies(self, ids):
+        raise _Killed()
+    monkeypatch.setattr(queue.Fleet, "acknowledge", dies)
+    with pytest.raises(_Killed):   # the first batch committed, then the filer dies
+        file_results(fleet_url, RunOptions(fleet.store, 1), ExtractOptions(), DedupOptions(), Progress(io.StringIO()),
+                     until_idle=1, batch=10)
+    monkeypatch.undo()
+    assert fleet.query("SELECT COUNT(*) FROM articles")[0][0] == 10            # committed
+    r = redis.Redis.from_url(fleet_url)
+    assert r.xlen("wirecrawl:fleet:results") == total                          # and still to acknowledge
+    assert r.xpending("wirecrawl:fleet:results", "filers")["pending"] == 10
+
+    again = _scrapy("file", "--fleet", fleet_url, "--store", fleet.store, "--until-idle", "1")
+    out, err = again.communicate(timeout=600)
+    assert again.returncode == 0, out + err
+    assert re.search(r"articles stored: \d+ \(new \d+, updated 0, unchanged 10\)", out), out   # read again, the same
+    assert _results(fleet, tmp_path, "fleet") == expected
+
+
+def test_a_second_filer_stands_by_and_takes_over_from_one_killed(tmp_path, fleet_url, store_uris):
+    folder, total = _inputs(tmp_path)
+    expected = _reference(tmp_path, folder)
+    fleet = Wirecrawl(tmp_path, store_uris("fleet"))
+    first = _scrapy("file", "--fleet", fleet_url, "--store", fleet.store)
+    deadline = time.monotonic() + 300
+    while not _running_filer(fleet):   # it holds the store
+        assert first.poll() is None and time.monotonic() < deadline, first.communicate()
+        time.sleep(0.1)
+    second = _scrapy("file", "--fleet", fleet_url, "--store", fleet.store, "--until-idle", "1")
+    said = threading.Event()
+    lines = []
+
+    def read():
+        for line in second.stderr:
+            lines.append(line)
+            if "standing by" in line:
+                said.set()
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    assert said.wait(300), "".join(lines)
+    assert "another filer is running on" in "".join(lines) and "takes over when it stops" in "".join(lines)
+    first.kill()
+    first.communicate(timeout=60)
+    _workers(folder, fleet_url, fleet.store, 2)
+    out = second.stdout.read()
+    second.wait(timeout=600)
+    reader.join(timeout=60)
+    assert second.returncode == 0, out + "".join(lines)
+    assert _results(fleet, tmp_path, "fleet") == expected
+
+
+def _running_filer(w: Wirecrawl) -> bool:
+    try:
+        return bool(w.query("SELECT 1 FROM runs WHERE command = 'filer' AND status = 'running'"))
+    except Exception:   # not made yet
+        return False
+
+
+def test_a_result_that_is_not_one_is_counted_and_the_rest_are_filed(tmp_path, fleet_url, store_uris):
+    folder, total = _inputs(tmp_path, 2)
+    fleet = Wirecrawl(tmp_path, store_uris("fleet"))
+    r = redis.Redis.from_url(fleet_url)
+    r.xadd("wirecrawl:fleet:results", {"r": b"{not json"})
+    r.xadd("wirecrawl:fleet:results", {"r": b'{"kind": "article", "fields": {"title": "no url"}}'})
+    _workers(folder, fleet_url, fleet.store, 1)
+    filer = _scrapy("file", "--fleet", fleet_url, "--store", fleet.store, "--until-idle", "1")
+    out, err = filer.communicate(timeout=600)
+    assert filer.returncode == 0 and "Traceback" not in err, out + err
+    assert "errors: 2 (bad_result 2)" in out, out
+    assert fleet.query("SELECT COUNT(*) FROM articles")[0][0] == total
+    assert r.xlen("wirecrawl:fleet:results") == 0
+
+
+def test_a_fleet_whose_redis_is_not_there_is_one_line_and_exit_2(tmp_path):
+    from services import _free_port
+
+    folder, _ = _inputs(tmp_path, 1)
+    url = f"redis://127.0.0.1:{_free_port()}/0"
+    for args in (["reprocess", str(folder), "--fleet", url, "--store", f"sqlite:///{tmp_path / 's.sqlite'}"],
+                 ["file", "--fleet", url, "--store", f"sqlite:///{tmp_path / 's.sqlite'}"]):
+        proc = _scrapy(*args)
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 2 and "Traceback" not in err and f"Redis at {url}" in err, err
