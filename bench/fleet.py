@@ -1,6 +1,6 @@
 """The fleet's filer alone, fed pre-extracted results by 1, 2 and 4 simulated workers (processes that add
-them to the stream as fast as the back-pressure lets them), into PostgreSQL and, in the same run, into
-SQLite: articles filed per second, the delay from a result's arrival in the stream to its commit (p50, p99),
+them to the stream as fast as the back-pressure lets them), or with every result waiting when it starts
+(its capacity), into PostgreSQL and, in the same run, into SQLite: articles filed per second, the delay from a result's arrival in the stream to its commit (p50, p99),
 and the filer's own CPU share. Then `reprocess --fleet` of the syndication set with 1 and with 2 workers
 beside a filer, against one plain `reprocess`.
 
@@ -51,8 +51,8 @@ def results(warc: Path, copies: int) -> list[bytes]:
     return out
 
 
-def _feed(url: str, entries: list[bytes]) -> None:
-    fleet = queue.Fleet(url, max_waiting=2_000)
+def _feed(url: str, entries: list[bytes], max_waiting: int = 2_000) -> None:
+    fleet = queue.Fleet(url, max_waiting=max_waiting)
     fleet.heartbeat()
     for k in range(0, len(entries), 50):
         fleet.append(entries[k:k + 50])
@@ -60,14 +60,21 @@ def _feed(url: str, entries: list[bytes]) -> None:
 
 
 def filer_run(store: str, url: str, entries: list[bytes], workers: int) -> dict:
+    """`workers` 0: every result waits in the stream before the filer starts (its capacity)."""
     redis.Redis.from_url(url).flushdb()
+    if not workers:
+        _feed(url, entries, max_waiting=len(entries) + 1)
     feeders = [multiprocessing.Process(target=_feed, args=(url, entries[i::workers])) for i in range(workers)]
     delays: list[float] = []
     real = queue.Fleet.acknowledge
 
+    last = [0.0]
+
     def acknowledge(self, ids):   # each result's time from the stream to its commit (its id is its arrival, in ms)
         now = time.time() * 1000
         delays.extend(now - int(i.split(b"-")[0]) for i in ids)
+        if ids:
+            last[0] = time.perf_counter()
         real(self, ids)
     queue.Fleet.acknowledge = acknowledge
     for f in feeders:
@@ -78,14 +85,14 @@ def filer_run(store: str, url: str, entries: list[bytes], workers: int) -> dict:
                                       Progress(io.StringIO()), until_idle=0.5)
     finally:
         queue.Fleet.acknowledge = real
-    wall = time.perf_counter() - started - 0.5   # (less the idle wait at the end)
-    cpu = time.process_time() - cpu
+    cpu = (time.process_time() - cpu) / (time.perf_counter() - started)
+    wall = last[0] - started   # (to the last commit: not the idle wait at the end)
     for f in feeders:
         f.join()
     assert status == "finished" and counts.pages == len(entries), (status, counts.pages)
     delays.sort()
     return {"rate": len(entries) / wall, "p50": delays[len(delays) // 2] / 1000, "p99": delays[int(len(delays) * 0.99)] / 1000,
-            "cpu": cpu / wall}
+            "cpu": cpu}
 
 
 def _scrapy(*args: str) -> subprocess.Popen:
@@ -116,8 +123,8 @@ def main() -> None:
     name = f"wirecrawl_bench_fleet_{os.getpid()}"
     print(f"the filer alone: {len(entries)} pre-extracted results ({args.copies} rounds of the syndication set), "
           f"median of {args.rounds}; PostgreSQL and Redis local, on this machine's cores")
-    print(f"  {'workers feeding':16} {'store':11} {'articles/s':>11} {'p50 delay s':>12} {'p99 delay s':>12} {'filer CPU':>10}")
-    for workers in (1, 2, 4):
+    print(f"  {'workers feeding':17} {'store':11} {'articles/s':>11} {'p50 delay s':>12} {'p99 delay s':>12} {'filer CPU':>10}")
+    for workers in (0, 1, 2, 4):
         for backend in ("sqlite", "postgresql"):
             runs = []
             for _ in range(args.rounds):
@@ -132,7 +139,8 @@ def main() -> None:
                         with psycopg.connect(f"{args.postgres}/postgres", autocommit=True) as admin:
                             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             m = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
-            print(f"  {workers:<16} {backend:11} {m['rate']:11,.0f} {m['p50']:12.2f} {m['p99']:12.2f} {m['cpu']:10.2f}")
+            feeding = workers or "none: all waiting"
+            print(f"  {feeding!s:<17} {backend:11} {m['rate']:11,.0f} {m['p50']:12.2f} {m['p99']:12.2f} {m['cpu']:10.2f}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "in"
         folder.mkdir()

@@ -44,6 +44,17 @@ class Counts:
     def error(self, reason: str) -> None:
         self.errors[reason] = self.errors.get(reason, 0) + 1
 
+    def page(self, outcome: Article | Rejected) -> None:
+        """A page read: its boilerplate lines removed, or why it is not an article (its new, updated or
+        unchanged is counted when it is stored)."""
+        self.pages += 1
+        if isinstance(outcome, Article):
+            for rule, n in outcome.removed.items():
+                self.removed_lines[rule] = self.removed_lines.get(rule, 0) + n
+        else:
+            bucket = self.not_articles if outcome.kind == "not_article" else self.errors
+            bucket[outcome.reason] = bucket.get(outcome.reason, 0) + 1
+
     def as_dict(self) -> dict:
         return {**asdict(self), "pages_per_s": round(self.pages_per_s, 2)}
 
@@ -118,14 +129,7 @@ class Ingest:
         self._pending[outcome.fetched_url] = saving
         if url_key is not None:
             self._pending_keys.add(url_key)
-        c = self.counts
-        c.pages += 1
-        if isinstance(outcome, Article):
-            for rule, n in outcome.removed.items():
-                c.removed_lines[rule] = c.removed_lines.get(rule, 0) + n
-        else:
-            bucket = c.not_articles if outcome.kind == "not_article" else c.errors
-            bucket[outcome.reason] = bucket.get(outcome.reason, 0) + 1
+        self.counts.page(outcome)
 
     # -- commits ----------------------------------------------------------------------------------
     def commit(self) -> None:

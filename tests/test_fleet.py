@@ -176,3 +176,41 @@ def test_a_fleet_whose_redis_is_not_there_is_one_line_and_exit_2(tmp_path):
         proc = _scrapy(*args)
         out, err = proc.communicate(timeout=600)
         assert proc.returncode == 2 and "Traceback" not in err and f"Redis at {url}" in err, err
+
+
+def test_the_files_of_a_worker_killed_mid_run_are_read_by_the_next_once_its_claims_expire(tmp_path, fleet_url,
+                                                                                           store_uris):
+    """Worker A is stuck on its first file (a page that holds its one extraction process) when it is killed with
+    SIGKILL, holding claims on the files it took; worker B, started after, waits for those claims to expire
+    (FLEET_CLAIM_SECONDS=2) and reads the files; the store ends as one reprocess leaves it."""
+    import os
+    import signal
+
+    from pages import nested_tables_html
+
+    folder, total = _inputs(tmp_path, 3)
+    expected = _reference(tmp_path, folder)
+    stuck = folder / "aa-stuck.html"   # (read first: files are taken in path order)
+    stuck.write_text(nested_tables_html())
+    fleet = Wirecrawl(tmp_path, store_uris("fleet"))
+    a = subprocess.Popen([sys.executable, "-m", "scrapy.cmdline", "reprocess", str(folder), "--fleet", fleet_url,
+                          "--store", fleet.store, "--workers", "1", "-s", "EXTRACT_TIMEOUT=600",
+                          "-s", "FLEET_CLAIM_SECONDS=2"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    r = redis.Redis.from_url(fleet_url)
+    deadline = time.monotonic() + 300
+    while not r.exists(f"wirecrawl:fleet:claim:{stuck}"):   # A holds the stuck file
+        assert a.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(a.pid, signal.SIGKILL)
+    a.wait(timeout=60)
+    assert r.exists(f"wirecrawl:fleet:claim:{stuck}")   # (its claims outlive it, until they expire)
+    stuck.unlink()
+    b = _scrapy("reprocess", str(folder), "--fleet", fleet_url, "--store", fleet.store, "--workers", "1",
+                "-s", "FLEET_CLAIM_SECONDS=2")
+    out, err = b.communicate(timeout=600)
+    assert b.returncode == 0 and _pages(out) == total, out + err   # every file, those A held included
+    filer = _scrapy("file", "--fleet", fleet_url, "--store", fleet.store, "--until-idle", "1")
+    out, err = filer.communicate(timeout=600)
+    assert filer.returncode == 0, out + err
+    assert _results(fleet, tmp_path, "fleet") == expected

@@ -74,15 +74,9 @@ class FleetWorker:
     def save_outcome(self, outcome: Article | Rejected, ref: RawRef, body_sha1: str | None,
                      url_key: str | None = None) -> None:
         self._group.append(codec.encode(Saving(outcome, ref, body_sha1, self.version, url_key)))
-        c = self.counts
-        c.pages += 1
+        self.counts.page(outcome)
         if isinstance(outcome, Article):
-            c.articles["new"] += 1   # (sent: the filer knows whether it is new)
-            for rule, n in outcome.removed.items():
-                c.removed_lines[rule] = c.removed_lines.get(rule, 0) + n
-        else:
-            bucket = c.not_articles if outcome.kind == "not_article" else c.errors
-            bucket[outcome.reason] = bucket.get(outcome.reason, 0) + 1
+            self.counts.articles["new"] += 1   # (sent: the filer knows whether it is new)
 
     def commit(self) -> None:
         """Send the results gathered since the last commit, and say this worker is alive."""

@@ -187,14 +187,18 @@ class StoryTables:
 
     def signatures_by_id(self, ids: list[int]) -> list[Signature]:
         """The signatures of those ids that are stored, in id order. Candidates
-        are mostly the recent articles of the same stories, so most come from memory."""
+        are mostly the recent articles of the same stories, so most come from memory. An id found gone (a
+        band index entry of a signature made again since) is remembered as None: ids are never given twice,
+        so it stays gone (but for a rollback, which empties the memory)."""
         cache = self._cache
         missing = [i for i in ids if i not in cache]
         for k in range(0, len(missing), 500):
             chunk = missing[k:k + 500]
             self._remember([_sig(r) for r in self.db.execute(
                 self._SIG + f" WHERE id IN ({', '.join('?' * len(chunk))})", chunk)])
-        return [cache[i] for i in sorted(ids) if i in cache]
+            for i in chunk:
+                cache.setdefault(i, None)
+        return [cache[i] for i in sorted(ids) if cache.get(i) is not None]
 
     def _remember(self, rows: list[tuple]) -> None:
         cache = self._cache
