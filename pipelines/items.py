@@ -54,7 +54,7 @@ class StorePipeline:
         if spider.run is not None:
             try:
                 spider.run.save(item["page"], item["outcome"], item["url_key"])
-            except StoreError as exc:   # the page's savepoint is undone; it is fetched again by the next run
+            except StoreError as exc:   # (cleaning reads the host's template lines) fetched again by the next run
                 spider.run.counts.error("store_failed")
                 spider.fail(str(exc))
         outcome = item["outcome"]
