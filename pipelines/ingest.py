@@ -101,6 +101,10 @@ class Ingest:
             self._lock.release()
             self._lock = None
 
+    def failure(self, exc: BaseException) -> StoreError:
+        """What a store error met on the way means to the user (Store.failure)."""
+        return self.store.failure(exc)
+
     # -- pages ------------------------------------------------------------------------------------
     def known(self, fetched_url: str) -> Known | None:
         pending = self._pending.get(fetched_url)

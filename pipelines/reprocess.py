@@ -109,7 +109,7 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
     except KeyboardInterrupt:
         status = "interrupted"
     except ERRORS as exc:   # a full disk, a damaged page met on the way: said in one line, the run marked failed
-        raise (ingest.failure(exc) if fleet else ingest.store.failure(exc)) from exc
+        raise ingest.failure(exc) from exc
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

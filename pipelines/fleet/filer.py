@@ -62,7 +62,7 @@ def file_results(fleet_url: str, run: RunOptions, extract: ExtractOptions, dedup
         except redis.RedisError as exc:
             raise StoreError(f"cannot read results from the fleet's Redis at {fleet_url}: {exc}") from None
         except ERRORS as exc:
-            raise ingest.store.failure(exc) from exc
+            raise ingest.failure(exc) from exc
         finally:
             progress.close()
             ingest.close(status)

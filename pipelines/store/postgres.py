@@ -59,6 +59,14 @@ def _params(plan: tuple[int, ...], params) -> list:
     return out
 
 
+def _statement(sql: str, params) -> tuple:
+    """(text, parameters) for psycopg: as they are when there are none (so a `%` stays one)."""
+    if not params:
+        return sql, None
+    text, plan = _format(sql)
+    return text, (params if plan is None else _params(plan, params))
+
+
 class _Connection:
     """A psycopg connection that runs the stores' qmark SQL, with sqlite3's `execute` and `executemany`."""
 
@@ -66,10 +74,7 @@ class _Connection:
         self.conn = conn
 
     def execute(self, sql: str, params=()) -> psycopg.Cursor:
-        if not params:
-            return self.conn.execute(sql)
-        text, plan = _format(sql)
-        return self.conn.execute(text, params if plan is None else _params(plan, params))
+        return self.conn.execute(*_statement(sql, params))
 
     def executemany(self, sql: str, rows, returning: bool = False):
         """As sqlite3's; with `returning`, the rows each statement returned, in order."""
@@ -93,7 +98,6 @@ class PostgresStore(SQLStore):
 
     def __init__(self, uri: str):
         super().__init__()
-        self.uri = uri
         try:
             info = conninfo.conninfo_to_dict(uri)
         except psycopg.ProgrammingError as exc:
@@ -116,33 +120,28 @@ class PostgresStore(SQLStore):
     def open(self, read_only: bool = False) -> PostgresStore:
         """Open for writing (the database and its tables made when missing), or read-only: a missing
         database or one without a store is then a NoStore."""
-        conn = None
         try:
-            if not self._database_exists():
+            conn = self._connect(read_only)
+            if conn is None:   # no such database
                 if read_only:
                     raise NoStore(f"no store at {self.name} (no such database)")
                 self._create_database()
-            options = "-c default_transaction_read_only=on" if read_only else ""
-            conn = psycopg.connect(conninfo.make_conninfo("", **self._info, options=options), autocommit=True,
-                                   application_name="wirecrawl")
+                conn = self._connect(read_only)
             self._db = _Connection(conn)
             self._prepare(read_only)
         except BaseException as exc:
-            self._db = None
-            if conn is not None:
-                conn.close()
+            self.close()
             if isinstance(exc, psycopg.Error):
                 raise self.failure(exc, "open") from None
             raise
         return self
 
-    def _maintenance(self) -> psycopg.Connection:
-        return psycopg.connect(conninfo.make_conninfo("", **{**self._info, "dbname": "postgres"}), autocommit=True,
-                               connect_timeout=10)
-
-    def _database_exists(self) -> bool:
+    def _connect(self, read_only: bool) -> psycopg.Connection | None:
+        """The store's connection, or None when the server is there without the database."""
+        options = "-c default_transaction_read_only=on" if read_only else ""
         try:
-            conn = psycopg.connect(conninfo.make_conninfo("", **self._info), autocommit=True, connect_timeout=10)
+            return psycopg.connect(conninfo.make_conninfo("", **self._info, options=options), autocommit=True,
+                                   application_name="wirecrawl", connect_timeout=10)
         except psycopg.OperationalError as exc:
             try:   # is the server there, without the database? (else the first failure is the one to say)
                 with self._maintenance() as admin:
@@ -151,9 +150,11 @@ class PostgresStore(SQLStore):
                 raise self.failure(exc, "connect to") from None
             if found:
                 raise self.failure(exc, "connect to") from None
-            return False
-        conn.close()
-        return True
+            return None
+
+    def _maintenance(self) -> psycopg.Connection:
+        return psycopg.connect(conninfo.make_conninfo("", **{**self._info, "dbname": "postgres"}), autocommit=True,
+                               connect_timeout=10)
 
     def _create_database(self) -> None:
         with self._maintenance() as admin:
@@ -213,8 +214,7 @@ class PostgresStore(SQLStore):
         """A large read through a server-side cursor, a few thousand rows at a time."""
         with self.db.conn.transaction(), self.db.conn.cursor(name="wirecrawl_stream") as cur:
             cur.itersize = 2000
-            text, plan = _format(sql)
-            cur.execute(text if params else sql, (params if plan is None else _params(plan, params)) if params else None)
+            cur.execute(*_statement(sql, params))
             yield from cur
 
     def failure(self, exc: BaseException, doing: str = "use") -> StoreError:
