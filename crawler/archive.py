@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
+import socket
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -88,13 +90,17 @@ class WarcArchive:
             self.folder.mkdir(parents=True, exist_ok=True)
             stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
             self._seq += 1
-            self._path = (self.folder / f"wirecrawl-{stamp}-{os.getpid()}-{self._seq:04d}.warc.gz").resolve()
+            name = f"wirecrawl-{stamp}-{_HOST}-{os.getpid()}-{self._seq:04d}.warc.gz"   # (unique in a shared folder)
+            self._path = (self.folder / name).resolve()
             self._out = open(self._path, "xb")
 
     def close(self) -> None:
         if self._out is not None:
             self._out.close()
             self._out = None
+
+
+_HOST = re.sub(r"[^A-Za-z0-9.-]+", "_", socket.gethostname())[:40] or "host"
 
 
 def _http_head(first_line: str, headers: list[tuple[str, str]]) -> bytes:

@@ -1,5 +1,6 @@
 """Downloader middlewares: archive every response to WARC, obey robots.txt strictly, honour Retry-After,
-follow meta refreshes without decoding whole pages."""
+follow meta refreshes without decoding whole pages, and (a fleet's worker) hold each host for itself while
+it fetches from it."""
 from __future__ import annotations
 
 import asyncio
@@ -12,9 +13,11 @@ from urllib.parse import urlsplit
 from scrapy import signals
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import HtmlResponse, Request, Response
 from scrapy.utils.asyncio import call_later
+
+from pipelines.store import StoreError
 
 from .archive import ArchiveError, WarcArchive
 
@@ -197,3 +200,65 @@ class ContactUserAgent:
 
     def process_request(self, request: Request, spider=None) -> None:
         request.headers[b"User-Agent"] = self.user_agent
+
+
+class FleetHosts:
+    """Politeness across a fleet: a worker fetches from a host only while it holds that host's lease in the
+    fleet's Redis, so the per-host limits (CONCURRENT_REQUESTS_PER_DOMAIN, DOWNLOAD_DELAY, a Retry-After)
+    hold whatever the number of workers, and robots.txt is read by one worker at a time. The lease is taken
+    just before the download (the last of the middlewares) and let go when the worker has no request to
+    that host in flight, after the download delay (or the Retry-After) has passed; meanwhile another
+    worker's requests for the host wait here."""
+
+    _POLL_S = 0.1
+
+    def __init__(self, crawler, delay_s: float, retry_after_max: float):
+        self.crawler = crawler
+        self.delay_s = delay_s
+        self.retry_after_max = retry_after_max
+        self.active: dict[str, int] = {}   # requests in flight per host, lease held
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.get("FLEET_REDIS"):
+            raise NotConfigured
+        return cls(crawler, crawler.settings.getfloat("DOWNLOAD_DELAY"), crawler.settings.getfloat("RETRY_AFTER_MAX"))
+
+    async def process_request(self, request: Request, spider=None) -> None:
+        run = self.crawler.spider.run
+        if run is None:
+            return
+        host = urlsplit(request.url).netloc.lower()
+        try:
+            while host not in self.active and not run.lease("host", host):
+                await asyncio.sleep(self._POLL_S)   # another worker is on this host
+        except StoreError as exc:
+            self.crawler.spider.fail(str(exc))
+            raise IgnoreRequest(str(exc)) from None
+        self.active[host] = self.active.get(host, 0) + 1
+        request.meta["wirecrawl_host"] = host
+
+    def process_response(self, request: Request, response: Response, spider=None) -> Response:
+        hold = 0.0
+        if response.status in (429, 503):
+            hold = min(_retry_after(response.headers.get(b"Retry-After")) or 0.0, self.retry_after_max)
+        self._finished(request, hold)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception, spider=None) -> None:
+        self._finished(request, 0.0)
+
+    def _finished(self, request: Request, hold: float) -> None:
+        host = request.meta.pop("wirecrawl_host", None)
+        if host is None:
+            return
+        self.active[host] -= 1
+        if self.active[host] > 0:
+            return
+        del self.active[host]
+        run = self.crawler.spider.run
+        if run is not None:
+            try:
+                run.let_go("host", host, after_s=max(self.delay_s, hold))
+            except StoreError as exc:
+                self.crawler.spider.fail(str(exc))

@@ -28,7 +28,10 @@ EXTRACT_TIMEOUT = 30.0              # seconds per page before its worker is kill
 EXTRACT_WORKERS = 0                 # extraction processes; 0 means one per CPU
 MAX_PAGE_BYTES = 20_000_000         # a larger page is stored as not_article/too_large
 STORE_URI = "sqlite:///data/wirecrawl.sqlite"  # relative to the working directory
-FLEET_CLAIM_SECONDS = 30.0   # a fleet worker's hold on an input file, renewed while it lives (reprocess --fleet)
+FLEET_CLAIM_SECONDS = 30.0   # a fleet worker's hold on an input file, an outlet, a host, an article URL,
+                             # renewed while it lives
+FLEET_OUTLETS = 0            # outlets a crawl worker leases at a time; 0: CONCURRENT_REQUESTS / _PER_DOMAIN
+FLEET_REDIS = ""             # redis://HOST:PORT/DB: `scrapy crawl` as a worker of that fleet (its filer stores)
 TEMPLATE_MIN_ARTICLES = 3           # a line in this many distinct articles of one host is template chrome
 
 LOG_LEVEL = "WARNING"   # progress and the summary are printed anyway; -L INFO shows Scrapy's own log
@@ -65,6 +68,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RetryAfterMiddleware": 560,    # sees 429/503 before the retry middleware (550)
     "crawler.middlewares.ArchiveMiddleware": 580,       # after decompression (590): what the spider sees
     "crawler.middlewares.RedirectArchiveMiddleware": 650,  # redirects, before the redirect middleware (600)
+    "crawler.middlewares.FleetHosts": 950,    # a fleet's worker: last before the download, first to see its end
 }
 EXTENSIONS = {"scrapy.extensions.remote_control.RemoteControl": None}  # off by default; importing it costs aiohttp
 ITEM_PIPELINES = {

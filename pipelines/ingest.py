@@ -35,6 +35,7 @@ class Counts:
     already_stored: int = 0                # article URLs skipped before fetching
     too_old: int = 0                       # skipped by the source's dates before fetching
     robots_disallowed: int = 0             # pages and sources robots.txt keeps us from (or its host is down)
+    fetched_elsewhere: int = 0             # article URLs another worker of the fleet holds
     elapsed_s: float = 0.0
 
     @property
@@ -94,6 +95,7 @@ class Ingest:
         self._group: list[Saving] = []   # the pages saved since the last commit, in order
         self._pending: dict[str, Saving] = {}   # the last of them by URL (what `known` answers for it)
         self._pending_keys: set[str] = set()     # and their URL keys
+        self._fetch_states: list[tuple[str, str | None, str | None]] = []   # sources' validators, committed after
         self.started = time.monotonic()
 
     def _release(self) -> None:
@@ -112,6 +114,22 @@ class Ingest:
 
     def seen(self, url_key: str) -> bool:
         return url_key in self._pending_keys or self.store.seen(url_key)
+
+    def claim_url(self, url_key: str) -> bool:
+        """(A fleet's worker takes the URL from the others first; a run on its own has it.)"""
+        return True
+
+    def release_url(self, url_key: str) -> None:
+        pass
+
+    def fetch_state(self, url: str) -> tuple[str | None, str | None]:
+        """A crawled source's validators (ETag, Last-Modified) from last time."""
+        return self.store.fetch_state(url)
+
+    def keep_fetch_state(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        """Keep a source's validators, committed with the pages saved before them: once they are kept, the
+        next run asks for the source conditionally and skips what it listed."""
+        self._fetch_states.append((url, etag, last_modified))
 
     def unchanged(self) -> None:
         """A page not read again: same bytes, same extractor, same row."""
@@ -142,11 +160,12 @@ class Ingest:
         re-filing of the articles they change, each in transactions of their own. A store error there is
         counted and said: the pages are stored, and their hosts are learned again at the end of the run."""
         group, self._group = self._group, []
+        fetch_states, self._fetch_states = self._fetch_states, []
         self._pending, self._pending_keys = {}, set()
-        if not group:
+        if not group and not fetch_states:
             return
         with self.store.transaction():   # the pages with their stories, or nothing if filing fails
-            results = self.store.save_many(group)
+            results = self.store.save_many(group) if group else []
             to_file: dict[str, Article | None] = {}
             for saving, result in zip(group, results):
                 if isinstance(saving.result, Article):
@@ -154,6 +173,10 @@ class Ingest:
                 if result != "unchanged":
                     to_file[saving.result.fetched_url] = saving.result if isinstance(saving.result, Article) else None
             self.stories.file_all(to_file)
+            for url, etag, modified in fetch_states:
+                self.store.set_fetch_state(url, etag, modified)
+        if not group:
+            return
         try:
             self.learn_templates(due_only=True)
         except StoreError as exc:
@@ -177,7 +200,7 @@ class Ingest:
                 else:
                     self.stories.file_unfiled()
             else:   # what was not committed is not stored: the next run reads those pages again
-                self._group, self._pending, self._pending_keys = [], {}, set()
+                self._group, self._pending, self._pending_keys, self._fetch_states = [], {}, set(), []
             self.counts.stories = {**asdict(self.stories.counts), **self.store.stories().totals()}
             if status != "failed":   # (a failed store is no place to save the index: the next start rebuilds it)
                 self.stories.close()

@@ -4,7 +4,8 @@ archive give the same rows. An item is {"page": Page, "url_key": str}.
 - ExtractPipeline: decode, extract, strip boilerplate, metadata (pipelines.article.process_page) in the
   process pool, with its per-page time limit, so the crawl never waits on a slow page.
 - StorePipeline: store the article or the not-article with its reason, then file the article into its
-  story (MinHash syndication detection), through the run the spider holds (pipelines.ingest, as `reprocess` does).
+  story (MinHash syndication detection), through the run the spider holds (pipelines.ingest, as `reprocess` does;
+  a fleet's worker sends it to the filer instead).
 """
 from __future__ import annotations
 
@@ -57,6 +58,7 @@ class StorePipeline:
             except StoreError as exc:   # (cleaning reads the host's template lines) fetched again by the next run
                 spider.run.counts.error("store_failed")
                 spider.fail(str(exc))
+            spider.item_stored(item)   # (its outlet is finished when all its items are)
         outcome = item["outcome"]
         return {"url": item["page"].fetched_url, "outcome": type(outcome).__name__,
                 "reason": getattr(outcome, "reason", None)}

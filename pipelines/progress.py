@@ -78,18 +78,26 @@ def by_reason(by: dict[str, int]) -> str:
     return " (" + ", ".join(f"{k} {v}" for k, v in sorted(by.items(), key=lambda kv: (-kv[1], kv[0]))) + ")"
 
 
-def format_crawl_summary(c, status: str, store_uri: str, archive: str) -> str:
+def format_crawl_summary(c, status: str, store_uri: str, archive: str, fleet: str | None = None) -> str:
+    """A crawl's summary; a fleet's worker (`fleet`, its Redis URL) sends its articles to the filer, which
+    stores and files them."""
     a = c.articles
     st = c.stories
-    return "\n".join([
+    elsewhere = f"{c.fetched_elsewhere} held by other workers, " if fleet else ""
+    lines = [
         f"crawl {status}: {c.requests} requests, {c.bytes / 1e6:.1f} MB in {c.elapsed_s:.1f} s",
         f"  articles stored: {sum(a.values())} (new {a['new']}, updated {a['updated']}, unchanged {a['unchanged']}); "
         f"{st.get('stories_joined', 0)} joined a story",
         f"  not articles: {sum(c.not_articles.values())}{by_reason(c.not_articles)}",
         f"  errors: {sum(c.errors.values())}{by_reason(c.errors)}",
-        f"  skipped before fetching: {c.already_stored} already stored, {c.too_old} too old, "
+        f"  skipped before fetching: {c.already_stored} already stored, {elsewhere}{c.too_old} too old, "
         f"{c.robots_disallowed} disallowed by robots.txt; "
         f"{c.not_modified} sources not modified (304)",
         f"  stories: {st.get('stories', 0)} ({st.get('syndicated_stories', 0)} with copies, {st.get('copies', 0)} copies)",
         f"  store: {store_uri}; archive: {archive}",
-    ])
+    ]
+    if fleet:
+        lines[1] = f"  articles sent to the filer: {a['new'] + a['updated']}"
+        lines[5] = f"  fleet: {fleet}; store (filed by the filer): {store_uri}; archive: {archive}"
+        del lines[6]
+    return "\n".join(lines)

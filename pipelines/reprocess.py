@@ -42,7 +42,7 @@ def reprocess(paths: list[str], run: RunOptions, extract: ExtractOptions, dedup:
     if files:
         start_forkserver()   # the extraction workers' imports overlap opening the store and the index
     if fleet:
-        ingest = FleetWorker(fleet, run.store_uri, extract, claim_s=fleet_claim_s)
+        ingest = FleetWorker(fleet, run.store_uri, extract, claim_s=fleet_claim_s, force=run.force)
         files = ingest.files(files)
     else:
         ingest = Ingest(run.store_uri, "reprocess", extract, dedup, run.template_min_articles,

@@ -74,3 +74,19 @@ def wirecrawl(tmp_path, store_uris) -> Wirecrawl:
 def sqlite_wirecrawl(tmp_path) -> Wirecrawl:
     """The command line on an SQLite store, for what only a store in a file has (its disk, its lock file)."""
     return Wirecrawl(tmp_path)
+
+
+@pytest.fixture
+def network():
+    """`network()`: a new outlet of the local news network (tests/newsnet.py), closed after the test."""
+    from newsnet import Outlet
+
+    outlets = []
+
+    def make():
+        o = Outlet()
+        outlets.append(o)
+        return o
+    yield make
+    for o in outlets:
+        o.close()

@@ -22,11 +22,16 @@ class _Server(ThreadingHTTPServer):
 
 class Outlet:
     """One host (its own 127.0.0.x address): path -> handler(request) returning (status, headers, body).
-    Counts every request."""
+    Counts every request, and the most it was answering at once (`max_active`); answers nothing until
+    `gate` is set (it is from the start)."""
 
     def __init__(self):
         self.routes: dict = {}
         self.hits: dict[str, int] = {}
+        self.active = self.max_active = 0
+        self.gate = threading.Event()
+        self.gate.set()
+        self._lock = threading.Lock()
         ip = f"127.0.0.{next(_next_ip)}"
         self.server = _Server((ip, 0), self._handler())
         self.base = f"http://{ip}:{self.server.server_port}"
@@ -53,7 +58,18 @@ class Outlet:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 path = self.path
-                outlet.hits[path] = outlet.hits.get(path, 0) + 1
+                with outlet._lock:
+                    outlet.hits[path] = outlet.hits.get(path, 0) + 1
+                    outlet.active += 1
+                    outlet.max_active = max(outlet.max_active, outlet.active)
+                try:
+                    self._answer(path)
+                finally:
+                    with outlet._lock:
+                        outlet.active -= 1
+
+            def _answer(self, path):
+                outlet.gate.wait(600)
                 handler = outlet.routes.get(path)
                 if handler is None:
                     status, headers, body = 404, {"Content-Type": "text/plain"}, b"not found"

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from conftest import ROOT, Wirecrawl
-from newsnet import Held, Outlet, ago, conditional, flaky, gzip_bomb, news_sitemap, rss, slow
+from newsnet import Held, ago, conditional, flaky, gzip_bomb, news_sitemap, rss, slow
 from pages import article_html, write_warc
 from stories_fixtures import story, trimmed
 
@@ -41,19 +41,6 @@ class Crawl(Wirecrawl):
     def start(self, **settings) -> subprocess.Popen:
         return subprocess.Popen([sys.executable, "-m", "scrapy.cmdline", *self.args(**settings)], cwd=ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-@pytest.fixture
-def network():
-    outlets = []
-
-    def make():
-        o = Outlet()
-        outlets.append(o)
-        return o
-    yield make
-    for o in outlets:
-        o.close()
 
 
 def build_network(make):

@@ -199,12 +199,12 @@ def test_the_files_of_a_worker_killed_mid_run_are_read_by_the_next_once_its_clai
                          stderr=subprocess.DEVNULL, start_new_session=True)
     r = redis.Redis.from_url(fleet_url)
     deadline = time.monotonic() + 300
-    while not r.exists(f"wirecrawl:fleet:claim:{stuck}"):   # A holds the stuck file
+    while not r.exists(f"wirecrawl:fleet:file:{stuck}"):   # A holds the stuck file
         assert a.poll() is None and time.monotonic() < deadline
         time.sleep(0.05)
     os.killpg(a.pid, signal.SIGKILL)
     a.wait(timeout=60)
-    assert r.exists(f"wirecrawl:fleet:claim:{stuck}")   # (its claims outlive it, until they expire)
+    assert r.exists(f"wirecrawl:fleet:file:{stuck}")   # (its claims outlive it, until they expire)
     stuck.unlink()
     b = _scrapy("reprocess", str(folder), "--fleet", fleet_url, "--store", fleet.store, "--workers", "1",
                 "-s", "FLEET_CLAIM_SECONDS=2")
@@ -214,3 +214,18 @@ def test_the_files_of_a_worker_killed_mid_run_are_read_by_the_next_once_its_clai
     out, err = filer.communicate(timeout=600)
     assert filer.returncode == 0, out + err
     assert _results(fleet, tmp_path, "fleet") == expected
+
+
+def test_files_a_fleet_finished_are_not_read_again_unless_the_extractor_changed(tmp_path, fleet_url, store_uris):
+    folder, total = _inputs(tmp_path, 2)
+    fleet = Wirecrawl(tmp_path, store_uris("fleet"))
+    (first,) = _workers(folder, fleet_url, fleet.store, 1)
+    (again,) = _workers(folder, fleet_url, fleet.store, 1)
+    assert _pages(first) == total and _pages(again) == 0, again   # finished by the fleet
+    changed = _scrapy("reprocess", str(folder), "--fleet", fleet_url, "--store", fleet.store, "--workers", "1",
+                      "-s", "EXTRACT_MIN_WORDS=9")
+    out, err = changed.communicate(timeout=600)
+    assert changed.returncode == 0 and _pages(out) == total, out + err   # a new extractor reads them all again
+    forced = _scrapy("reprocess", str(folder), "--fleet", fleet_url, "--store", fleet.store, "--workers", "1", "--force")
+    out, err = forced.communicate(timeout=600)
+    assert forced.returncode == 0 and _pages(out) == total, out + err

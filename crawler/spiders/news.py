@@ -1,5 +1,6 @@
 """`scrapy crawl news [-a sources=PATH]`: fetch what is new from each outlet's feeds, news sitemaps and
-section pages, and hand every article page to the item pipelines (extract, store, file into a story)."""
+section pages, and hand every article page to the item pipelines (extract, store, file into a story).
+With FLEET_REDIS, a worker of a fleet: it crawls the outlets it leases and sends its results to the filer."""
 from __future__ import annotations
 
 import sys
@@ -9,7 +10,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import CloseSpider
+from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.gz import gunzip
 from twisted.internet.task import LoopingCall
@@ -17,7 +18,10 @@ from twisted.internet.task import LoopingCall
 from crawler.discover import MalformedSource, feed_items, section_links, sitemap_entries, to_utc
 from crawler.options import dedup_options, extract_options
 from crawler.outlets import Outlet, OutletsError, load_outlets
+from crawler.share import AllOutlets, LeasedOutlets
 from crawler.urls import url_key
+from pipelines.fleet.queue import FleetError
+from pipelines.fleet.worker import FleetWorker
 from pipelines.ingest import Ingest
 from pipelines.progress import format_crawl_summary
 from pipelines.model import Page, RawRef
@@ -36,11 +40,14 @@ class NewsSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.sources_path = sources
         self.outlets: list[Outlet] = []
-        self.run: Ingest | None = None
+        self.run: Ingest | FleetWorker | None = None
+        self.share: AllOutlets | LeasedOutlets | None = None
         self._scheduled: set[str] = set()
         self._sitemaps_seen: set[str] = set()
-        self._validators: dict[str, tuple[str | None, str | None]] = {}   # saved when the run finishes
-        self._incomplete: set[str] = set()   # sources with an article that failed: no validators saved
+        self._validators: dict[str, tuple[str | None, str | None]] = {}   # kept when their outlet is finished
+        self._incomplete: set[str] = set()   # sources with an article that failed: no validators kept
+        self._open: dict[str, int] = {}   # per outlet: its requests and items not finished yet
+        self._sources_of: dict[str, set[str]] = {}   # per outlet: the sources it asked for
         self._last_progress = time.monotonic()
 
     @classmethod
@@ -48,11 +55,21 @@ class NewsSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         path = spider.sources_path or settings.get("SOURCES")
+        fleet = settings.get("FLEET_REDIS")
         try:
             spider.outlets = load_outlets(path)          # a bad list fails before anything is fetched
-            spider.run = Ingest(settings.get("STORE_URI"), "crawl", extract_options(settings), dedup_options(settings),
-                                settings.getint("TEMPLATE_MIN_ARTICLES"), {"sources": str(path)})
-        except (OutletsError, StoreError, DedupParamsMismatch, ValueError, OSError) as exc:
+            if fleet:
+                spider.run = FleetWorker(fleet, settings.get("STORE_URI"), extract_options(settings),
+                                         claim_s=settings.getfloat("FLEET_CLAIM_SECONDS"), blocking=False)
+                at_once = settings.getint("FLEET_OUTLETS") or (settings.getint("CONCURRENT_REQUESTS")
+                                                               // settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"))
+                spider.share = LeasedOutlets(spider.outlets, spider.run, at_once)
+            else:
+                spider.run = Ingest(settings.get("STORE_URI"), "crawl", extract_options(settings),
+                                    dedup_options(settings), settings.getint("TEMPLATE_MIN_ARTICLES"),
+                                    {"sources": str(path)})
+                spider.share = AllOutlets(spider.outlets)
+        except (OutletsError, StoreError, FleetError, DedupParamsMismatch, ValueError, OSError) as exc:
             print(f"crawl: {exc}", file=sys.stderr)
             crawler.wirecrawl_exit = 2
             spider.outlets = []
@@ -61,6 +78,8 @@ class NewsSpider(scrapy.Spider):
         spider._committer = LoopingCall(spider._commit)   # stored pages are committed a quarter second at a time
         crawler.signals.connect(spider._opened, signal=signals.spider_opened)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        crawler.signals.connect(spider._idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider._dropped, signal=signals.request_dropped)
         return spider
 
     def _opened(self, spider) -> None:
@@ -71,12 +90,23 @@ class NewsSpider(scrapy.Spider):
             self._progress()
             try:
                 self.run.commit()
+                self._pace()
             except StoreError as exc:   # those pages are not marked fetched: the next run fetches them again
                 self.run.counts.error("commit_failed")
                 if isinstance(exc, (StoreFull, StoreDamaged, StoreReadOnly)):
                     self.fail(str(exc))
                 else:
                     self.logger.error("could not commit stored pages (the next run fetches them again): %s", exc)
+
+    def _pace(self) -> None:
+        """A fleet's worker pauses its downloads while the stream holds more results than the filer keeps up
+        with (nothing is trimmed away), and goes on when it has caught up."""
+        if isinstance(self.run, FleetWorker):
+            engine = self.crawler.engine
+            if self.run.backlogged():
+                engine.pause()
+            elif engine.paused:
+                engine.unpause()
 
     def _progress(self) -> None:
         """A progress line on stderr every 10 s, as reprocess prints one."""
@@ -101,19 +131,81 @@ class NewsSpider(scrapy.Spider):
     async def start(self):
         if self.run is None:
             raise CloseSpider("not started")
-        for outlet in self.outlets:
-            for url in outlet.feeds:
-                yield self._source(url, self.parse_feed, outlet)
-            for url in outlet.sitemaps:
-                self._sitemaps_seen.add(url)
-                yield self._source(url, self.parse_sitemap, outlet, depth=0)
-            for url in outlet.sections:
-                yield self._source(url, self.parse_section, outlet)
+        try:
+            taken = self.share.take()
+        except StoreError as exc:
+            self.fail(str(exc))
+            return
+        for outlet in taken:
+            for request in self._outlet(outlet):
+                yield request
+
+    def _outlet(self, outlet: Outlet) -> list[scrapy.Request]:
+        requests = [self._source(url, self.parse_feed, outlet) for url in outlet.feeds]
+        self._sitemaps_seen.update(outlet.sitemaps)
+        requests += [self._source(url, self.parse_sitemap, outlet, depth=0) for url in outlet.sitemaps]
+        requests += [self._source(url, self.parse_section, outlet) for url in outlet.sections]
+        return requests
+
+    # -- outlets: finished when every request and item of theirs is ------------------------------
+    def _done(self, outlet: Outlet) -> None:
+        """One request or item of this outlet finished (a source read, an article stored, a download failed)."""
+        if self.run is None or outlet.name not in self._open:
+            return
+        self._open[outlet.name] -= 1
+        if self._open[outlet.name] == 0:
+            self._finished(outlet, whole=True)
+
+    def _finished(self, outlet: Outlet, whole: bool) -> None:
+        """Keep the validators of its sources (after the pages they listed: committed with them, or later),
+        unless one of its articles failed; a fleet's worker lets the outlet go and takes the next one."""
+        del self._open[outlet.name]
+        for url in sorted(self._sources_of.pop(outlet.name, ())):
+            if whole and url in self._validators and url not in self._incomplete:
+                self.run.keep_fetch_state(url, *self._validators.pop(url))
+        try:
+            self.share.finished(outlet)
+            for nxt in self.share.take():
+                for request in self._outlet(nxt):
+                    self.crawler.engine.crawl(request)
+        except StoreError as exc:
+            self.fail(str(exc))
+
+    def item_stored(self, item: dict) -> None:
+        self._done(item["outlet"])
+
+    def _dropped(self, request, spider=None) -> None:
+        """A request the scheduler refused (a duplicate): it is finished too."""
+        outlet = request.cb_kwargs.get("outlet")
+        if outlet is not None:
+            if "key" in request.cb_kwargs:
+                self.run.release_url(request.cb_kwargs["key"])
+            self._done(outlet)
+
+    def _idle(self, spider=None) -> None:
+        """Nothing left to fetch: every outlet counted as open is finished (not whole: its validators are not
+        kept, so the next run reads it in full); a fleet's worker takes the outlets left, and waits while
+        other workers' outlets may still come to it (their worker may die)."""
+        if self.run is None or getattr(self.crawler, "wirecrawl_exit", 0):
+            return
+        for name in list(self._open):
+            self._finished(next(o for o in self.outlets if o.name == name), whole=False)
+        if self._open or self.share.waiting():
+            try:
+                for outlet in self.share.take():
+                    for request in self._outlet(outlet):
+                        self.crawler.engine.crawl(request)
+            except StoreError as exc:
+                self.fail(str(exc))
+                return
+            raise DontCloseSpider
 
     # -- sources ------------------------------------------------------------------------------
     def _source(self, url: str, callback, outlet: Outlet, **kwargs) -> scrapy.Request:
         """A conditional request for a feed, sitemap or section page (ETag / Last-Modified of last time)."""
-        etag, modified = self.run.store.fetch_state(url)
+        self._open[outlet.name] = self._open.get(outlet.name, 0) + 1
+        self._sources_of.setdefault(outlet.name, set()).add(url)
+        etag, modified = self.run.fetch_state(url)
         headers = {k: v for k, v in (("If-None-Match", etag), ("If-Modified-Since", modified)) if v}
         return scrapy.Request(url, callback, headers=headers, errback=self._source_failed, dont_filter=True,
                               cb_kwargs={"outlet": outlet, **kwargs}, meta={"handle_httpstatus_list": [304]})
@@ -132,6 +224,12 @@ class NewsSpider(scrapy.Spider):
             self._validators[_asked(response)] = (etag and etag.decode("latin-1"), modified and modified.decode("latin-1"))
 
     def parse_feed(self, response, outlet: Outlet):
+        try:
+            yield from self._feed(response, outlet)
+        finally:
+            self._done(outlet)
+
+    def _feed(self, response, outlet: Outlet):
         if not self._fresh_source(response):
             return
         try:
@@ -144,6 +242,12 @@ class NewsSpider(scrapy.Spider):
         self._remember(response)
 
     def parse_sitemap(self, response, outlet: Outlet, depth: int):
+        try:
+            yield from self._sitemap(response, outlet, depth)
+        finally:
+            self._done(outlet)
+
+    def _sitemap(self, response, outlet: Outlet, depth: int):
         if not self._fresh_source(response):
             return
         body = response.body
@@ -172,17 +276,23 @@ class NewsSpider(scrapy.Spider):
         self._remember(response)
 
     def parse_section(self, response, outlet: Outlet):
-        if not self._fresh_source(response):
-            return
-        for url in section_links(response.body, response.url, getattr(response, "encoding", "utf-8")):
-            yield from self._article(url, None, outlet, _asked(response))
-        self._remember(response)
+        try:
+            if not self._fresh_source(response):
+                return
+            for url in section_links(response.body, response.url, getattr(response, "encoding", "utf-8")):
+                yield from self._article(url, None, outlet, _asked(response))
+            self._remember(response)
+        finally:
+            self._done(outlet)
 
     def _source_failed(self, failure):
-        if _robots(failure.value):
-            self.run.counts.robots_disallowed += 1
-            return
-        self._source_error(f"source_{_failure_reason(failure.value)}", failure.request.url, failure.value)
+        try:
+            if _robots(failure.value):
+                self.run.counts.robots_disallowed += 1
+                return
+            self._source_error(f"source_{_failure_reason(failure.value)}", failure.request.url, failure.value)
+        finally:
+            self._done(failure.request.cb_kwargs["outlet"])
 
     def _source_error(self, reason: str, url: str, exc) -> None:
         self.logger.warning("%s: %s: %s", reason, url, exc)
@@ -206,24 +316,35 @@ class NewsSpider(scrapy.Spider):
         if self.run.seen(key):
             self.run.counts.already_stored += 1
             return
-        yield scrapy.Request(url, self.parse_article, errback=self._article_failed, cb_kwargs={"key": key},
+        if not self.run.claim_url(key):   # (another worker of the fleet fetches it)
+            return
+        self._open[outlet.name] += 1
+        yield scrapy.Request(url, self.parse_article, errback=self._article_failed,
+                             cb_kwargs={"key": key, "outlet": outlet},
                              meta={"source": source, "wirecrawl_role": "article"})
 
-    def parse_article(self, response, key: str):
+    def parse_article(self, response, key: str, outlet: Outlet):
         path, offset, date, sha1 = response.meta["archive"]
         content_type = response.headers.get(b"Content-Type")
         yield {"page": Page(fetched_url=response.url, body=response.body,
                             content_type=content_type.decode("latin-1") if content_type else None,
                             fetched_at=iso_utc(date), ref=RawRef(path, offset), status=response.status, body_sha1=sha1),
-               "url_key": key}
+               "url_key": key, "outlet": outlet}
 
     def _article_failed(self, failure):
-        if _robots(failure.value):
-            self.run.counts.robots_disallowed += 1
-            return
-        # not marked as fetched, and its source keeps no validators: the next run reads it again and retries
-        self.run.counts.error(_failure_reason(failure.value))
-        self._incomplete.add(failure.request.meta.get("source", ""))
+        request = failure.request
+        try:
+            self.run.release_url(request.cb_kwargs["key"])
+            if _robots(failure.value):
+                self.run.counts.robots_disallowed += 1
+                return
+            # not marked as fetched, and its source keeps no validators: the next run reads it again and retries
+            self.run.counts.error(_failure_reason(failure.value))
+            self._incomplete.add(request.meta.get("source", ""))
+        except StoreError as exc:
+            self.fail(str(exc))
+        finally:
+            self._done(request.cb_kwargs["outlet"])
 
     # -- end ----------------------------------------------------------------------------------
     def _closed(self, spider, reason: str) -> None:
@@ -235,13 +356,17 @@ class NewsSpider(scrapy.Spider):
         self.run.counts.requests = stats.get_value("downloader/request_count", 0)
         self.run.counts.bytes = stats.get_value("downloader/response_bytes", 0)
         status = {"finished": "finished", "shutdown": "interrupted"}.get(reason, reason)
-        if status == "finished":
-            for url, (etag, modified) in self._validators.items():
-                if url not in self._incomplete:
-                    self.run.store.set_fetch_state(url, etag, modified)
-        counts = self.run.close(status)
+        try:
+            counts = self.run.close(status)
+        except StoreError as exc:   # (the fleet's Redis gone at the end: what was sent is filed)
+            self.run = None
+            if not getattr(self.crawler, "wirecrawl_exit", 0):
+                print(f"crawl: {exc}", file=sys.stderr, flush=True)
+                self.crawler.wirecrawl_exit = 2
+            return
         archive = self.settings.get("ARCHIVE_DIR")
-        print(format_crawl_summary(counts, status, self.settings.get("STORE_URI"), archive), flush=True)
+        print(format_crawl_summary(counts, status, self.settings.get("STORE_URI"), archive,
+                                   self.settings.get("FLEET_REDIS")), flush=True)
         self.run = None
 
 

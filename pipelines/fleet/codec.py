@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import NamedTuple
 
 from ..model import Article, RawRef, Rejected
 from ..store import Saving
@@ -12,6 +13,18 @@ from ..store import Saving
 _DROPPED = {"line_words", "body"}
 _ARTICLE_FIELDS = [f.name for f in dataclasses.fields(Article) if f.name not in _DROPPED]
 _REJECTED_FIELDS = [f.name for f in dataclasses.fields(Rejected)]
+
+
+class FetchState(NamedTuple):
+    """A crawled source's validators (ETag, Last-Modified), sent after the results of its articles."""
+    url: str
+    etag: str | None
+    last_modified: str | None
+
+
+def encode_fetch_state(url: str, etag: str | None, last_modified: str | None) -> bytes:
+    return json.dumps({"kind": "fetch_state", "url": url, "etag": etag, "last_modified": last_modified},
+                      ensure_ascii=False).encode("utf-8", "surrogatepass")
 
 
 def encode(s: Saving) -> bytes:
@@ -24,10 +37,14 @@ def encode(s: Saving) -> bytes:
                        "version": s.version, "url_key": s.url_key}, ensure_ascii=False).encode("utf-8", "surrogatepass")
 
 
-def decode(data: bytes) -> Saving:
+def decode(data: bytes) -> Saving | FetchState:
     """The result; ValueError for one that is not a result of this version of the codec."""
     try:
         d = json.loads(data.decode("utf-8", "surrogatepass"))
+        if d["kind"] == "fetch_state":
+            if not isinstance(d["url"], str):
+                raise TypeError("a fetch state without a URL")
+            return FetchState(d["url"], d["etag"], d["last_modified"])
         cls = {"article": Article, "rejected": Rejected}[d["kind"]]
         result = cls(**d["fields"])
         return Saving(result, RawRef(*d["ref"]), d["body_sha1"], d["version"], d["url_key"])

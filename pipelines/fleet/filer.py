@@ -49,7 +49,10 @@ def file_results(fleet_url: str, run: RunOptions, extract: ExtractOptions, dedup
                     except ValueError:
                         ingest.counts.error("bad_result")   # (not ours: acknowledged and dropped, counted)
                         continue
-                    ingest.save_outcome(s.result, s.ref, s.body_sha1, s.url_key, version=s.version)
+                    if isinstance(s, codec.FetchState):   # (after the pages its source listed)
+                        ingest.keep_fetch_state(*s)
+                    else:
+                        ingest.save_outcome(s.result, s.ref, s.body_sha1, s.url_key, version=s.version)
                 ingest.commit()
                 fleet.acknowledge([i for i, _ in entries])
                 waiting = fleet.waiting()

@@ -1,6 +1,7 @@
-"""The fleet's Redis: a stream of extraction results that one filer reads with a consumer group, claims on
-input files (so each is read by one worker at a time, and again by another when its worker dies), and the
-workers' heartbeats. Everything under one key prefix, in the database the URL names."""
+"""The fleet's Redis: a stream of extraction results that one filer reads with a consumer group; claims
+that expire unless their worker renews them (on input files, outlets, hosts and article URLs, so each is
+worked on by one worker at a time, and again by another when its worker dies); the workers' heartbeats.
+Everything under one key prefix, in the database the URL names."""
 from __future__ import annotations
 
 import os
@@ -12,13 +13,43 @@ import redis
 
 _GROUP = "filers"
 
+# Times are the Redis server's (the machines' clocks may differ), in ms.
+_NOW = """
+redis.replicate_commands()
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+"""
+# Take a claim (KEYS[1]) that is free, already ours (renewing it) or held by a worker that is gone from the
+# workers' heartbeats (KEYS[2]); never one whose result was sent. 1 if it is ours now.
+_CLAIM = _NOW + """
+local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+if v then
+  if v == 'sent' then return 0 end
+  local alive = redis.call('ZSCORE', KEYS[2], v)
+  if alive and tonumber(alive) > now then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1
+"""
+# A worker's heartbeat: alive until now + ARGV[2] ms.
+_BEAT = _NOW + """
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+"""
+# Let go of a claim of ours: at once (ARGV[2] = 0) or after ARGV[2] ms (a host's cool-down).
+_RELEASE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '0' then redis.call('DEL', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1
+"""
+_SENT = "sent"   # an article URL's claim once its result is in the stream (kept until surely filed)
+
 
 class FleetError(Exception):
     """Redis cannot be reached or used; the message says which and why."""
 
 
 class Fleet:
-    def __init__(self, url: str, claim_ttl_s: float = 30.0, max_waiting: int = 20_000):
+    def __init__(self, url: str, claim_ttl_s: float = 30.0, max_waiting: int = 20_000, sent_ttl_s: float = 3600.0):
         try:
             self.redis = redis.Redis.from_url(url, socket_timeout=60, socket_connect_timeout=10)
         except ValueError as exc:
@@ -28,73 +59,115 @@ class Fleet:
         self.results = f"{self.prefix}:results"
         self.claim_ttl_ms = int(claim_ttl_s * 1000)
         self.max_waiting = max_waiting
+        self.sent_ttl_ms = int(sent_ttl_s * 1000)
         self.me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self._claimed: set[str] = set()
+        self.started_ms = 0
+        self._held: set[str] = set()   # the keys of the claims this worker holds (renewed by its heartbeat)
+        self._beat_at = 0.0
+        self._claim = self.redis.register_script(_CLAIM)
+        self._release = self.redis.register_script(_RELEASE)
+        self._beat = self.redis.register_script(_BEAT)
+        self._workers = f"{self.prefix}:workers"
 
     def check(self) -> None:
         try:
-            self.redis.ping()
+            self.started_ms = self.now_ms()
         except redis.RedisError as exc:
             raise FleetError(f"cannot reach the fleet's Redis at {self.url}: {exc}") from None
 
     # -- workers ------------------------------------------------------------------------------
-    def heartbeat(self) -> None:
-        """Say this worker is alive, and keep its claims, for another claim time."""
-        now = _ms()
+    def heartbeat(self, force: bool = True) -> None:
+        """Say this worker is alive, and keep its claims, for another claim time (unless `force` is false and
+        it said so less than a quarter of a claim time ago)."""
+        if not force and time.monotonic() - self._beat_at < self.claim_ttl_ms / 4000:
+            return
+        self._beat_at = time.monotonic()
         p = self.redis.pipeline(transaction=False)
-        p.zadd(f"{self.prefix}:workers", {self.me: now + self.claim_ttl_ms})
-        for path in self._claimed:
-            p.set(self._claim_key(path), self.me, px=self.claim_ttl_ms)
+        self._beat(keys=[self._workers], args=[self.me, self.claim_ttl_ms], client=p)
+        for key in self._held:
+            p.pexpire(key, self.claim_ttl_ms)
         p.execute()
 
     def leave(self) -> None:
-        self.redis.zrem(f"{self.prefix}:workers", self.me)
-        for path in self._claimed:
-            self.redis.delete(self._claim_key(path))
-        self._claimed.clear()
+        """Let go of every claim, and say this worker is gone."""
+        p = self.redis.pipeline(transaction=False)
+        for key in self._held:
+            self._release(keys=[key], args=[self.me, 0], client=p)
+        p.zrem(self._workers, self.me)
+        p.execute()
+        self._held.clear()
+
+    def now_ms(self) -> int:
+        seconds, micro = self.redis.time()
+        return seconds * 1000 + micro // 1000
 
     def workers_alive(self) -> int:
-        return self.redis.zcount(f"{self.prefix}:workers", _ms(), "+inf")
+        return self.redis.zcount(self._workers, self.now_ms() + 1, "+inf")
 
-    # -- input files ----------------------------------------------------------------------------
-    def _claim_key(self, path: str) -> str:
-        return f"{self.prefix}:claim:{path}"
+    # -- claims ---------------------------------------------------------------------------------
+    def _key(self, kind: str, name: str) -> str:
+        return f"{self.prefix}:{kind}:{name}"
 
-    def claim(self, path: str) -> bool:
-        """Take this input file unless it is done or another live worker holds it."""
-        if self.redis.sismember(f"{self.prefix}:done", path):
-            return False
-        if self.redis.set(self._claim_key(path), self.me, nx=True, px=self.claim_ttl_ms):
-            self._claimed.add(path)
+    def claim(self, kind: str, name: str) -> bool:
+        """Hold `name` (a file, an outlet, a host, an article URL) unless another worker does."""
+        key = self._key(kind, name)
+        if self._claim(keys=[key, self._workers], args=[self.me, self.claim_ttl_ms]):
+            self._held.add(key)
             return True
         return False
 
-    def done(self, path: str) -> bool:
-        return bool(self.redis.sismember(f"{self.prefix}:done", path))
+    def release(self, kind: str, name: str, after_ms: int = 0) -> None:
+        key = self._key(kind, name)
+        self._held.discard(key)
+        self._release(keys=[key], args=[self.me, max(0, int(after_ms))])
 
-    def held_by_the_living(self, path: str) -> bool:
-        """Is this file claimed by a worker that is still alive (it will finish it)? A claim whose worker
+    def held_by_the_living(self, kind: str, name: str) -> bool:
+        """Is this claimed by a worker that is still alive (it will finish it)? A claim whose worker
         stopped beating is waited out: it expires within a claim time."""
-        holder = self.redis.get(self._claim_key(path))
-        score = self.redis.zscore(f"{self.prefix}:workers", holder) if holder else None
-        return score is not None and score > _ms()
+        holder = self.redis.get(self._key(kind, name))
+        score = self.redis.zscore(self._workers, holder) if holder else None
+        return score is not None and score > self.now_ms()
 
-    def mark_done(self) -> None:
-        """Every file this worker claimed has all its results in the stream."""
-        if self._claimed:
-            self.redis.sadd(f"{self.prefix}:done", *sorted(self._claimed))
-            self.redis.delete(*[self._claim_key(p) for p in self._claimed])
-            self._claimed.clear()
+    def sent(self, url_keys: list[str]) -> None:
+        """These article URLs have their results in the stream: no worker fetches them again before the
+        filer has stored them (and the store says so)."""
+        if url_keys:
+            p = self.redis.pipeline(transaction=False)
+            for k in url_keys:
+                key = self._key("url", k)
+                self._held.discard(key)
+                p.set(key, _SENT, px=self.sent_ttl_ms)
+            p.execute()
+
+    # -- finished work --------------------------------------------------------------------------
+    def done(self, kind: str, name: str, since_ms: int = 0) -> bool:
+        """Was `name` finished (at or after `since_ms`)?"""
+        when = self.redis.hget(f"{self.prefix}:done:{kind}", name)
+        return when is not None and int(when) >= since_ms
+
+    def mark_done(self, kind: str, names: list[str]) -> None:
+        """Finished, with all its results in the stream; its claims let go."""
+        if names:
+            now = self.now_ms()
+            p = self.redis.pipeline(transaction=False)
+            p.hset(f"{self.prefix}:done:{kind}", mapping={n: now for n in names})
+            for n in names:
+                self._release(keys=[self._key(kind, n)], args=[self.me, 0], client=p)
+                self._held.discard(self._key(kind, n))
+            p.execute()
 
     # -- results --------------------------------------------------------------------------------
     def waiting(self) -> int:
         """Results not filed yet (a filed one is deleted from the stream once acknowledged)."""
         return self.redis.xlen(self.results)
 
-    def append(self, entries: list[bytes]) -> None:
-        """Add results to the stream, after waiting while it holds more than `max_waiting` unfiled ones
-        (nothing is ever trimmed away: the workers slow down instead)."""
-        while self.waiting() > self.max_waiting:
+    def backlogged(self) -> bool:
+        return self.waiting() > self.max_waiting
+
+    def append(self, entries: list[bytes], wait: bool = True) -> None:
+        """Add results to the stream, after waiting (`wait`) while it holds more than `max_waiting` unfiled
+        ones (nothing is ever trimmed away: the workers slow down instead)."""
+        while wait and self.backlogged():
             self.heartbeat()
             time.sleep(0.2)
         p = self.redis.pipeline(transaction=False)
@@ -127,7 +200,3 @@ class Fleet:
             p.xack(self.results, _GROUP, *ids)
             p.xdel(self.results, *ids)
             p.execute()
-
-
-def _ms() -> int:
-    return int(time.time() * 1000)

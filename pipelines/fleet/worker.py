@@ -1,8 +1,11 @@
-"""A reprocess worker of a fleet: the run's pages go to the fleet's stream instead of the store, where the
-filer (filer.py) stores and files them. It has what `reprocess` asks of an Ingest: `known` (read from the
-store, read-only, when there is one yet), `save_outcome`, `unchanged`, `commit`, `close`."""
+"""A worker of a fleet (a `reprocess --fleet` or a `crawl` with FLEET_REDIS): the run's pages go to the
+fleet's stream instead of the store, where the filer (filer.py) stores and files them. It has what a run
+asks of an Ingest (`known` and `seen`, read from the store, read-only, when there is one yet;
+`save_outcome`, `unchanged`, `commit`, `close`, the crawl state), and the claims that share out the work:
+input files, outlets, hosts and article URLs."""
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -21,23 +24,32 @@ from .queue import Fleet
 
 class FleetWorker:
     def __init__(self, fleet_url: str, store_uri: str, extract: ExtractOptions, claim_s: float = 30.0,
-                 max_waiting: int = 20_000):
+                 max_waiting: int = 20_000, force: bool = False, blocking: bool = True):
+        """`blocking`: wait in `commit` while the stream is full (a reprocess); a crawl, which must not block
+        its downloads, pauses its engine instead (`backlogged`)."""
         self.fleet = Fleet(fleet_url, claim_ttl_s=claim_s, max_waiting=max_waiting)
         self.fleet.check()
         self.version = extract.version()
+        self._files_done = f"file:{self.version}" + (":force" if force else "")   # (a new rule reads all again)
         self.counts = Counts()
         self.started = time.monotonic()
+        self._blocking = blocking
         self._group: list[bytes] = []
+        self._group_keys: list[str] = []
+        self._files: list[str] = []   # the input files this worker claimed (done when it finishes)
         try:
             self.store = open_store(store_uri, read_only=True)
         except NoStore:
             self.store = None   # nothing filed yet: every page is new
-        self.fleet.heartbeat()
+        with self._redis("join the fleet at"):
+            self.fleet.heartbeat()
 
+    # -- sharing out input files (reprocess) ------------------------------------------------------
     def files(self, files: Iterable[Path]) -> Iterator[Path]:
-        """The input files this worker reads: each one no other live worker holds and none has finished,
-        claimed as it comes; then those held by workers that died before finishing them, once their claims
-        expire. (A file whose live worker dies after this one has ended waits for a worker started again.)"""
+        """The input files this worker reads: each one no other live worker holds and none has finished
+        (with this extractor, at this size), claimed as it comes; then those held by workers that died before
+        finishing them, once their claims expire. (A file whose live worker dies after this one has ended
+        waits for a worker started again.)"""
         pending = list(files)
         with self._redis("share out the input files through"):
             yield from self._claimed(pending)
@@ -47,15 +59,58 @@ class FleetWorker:
             waiting = []
             for path in pending:
                 key = path_text(path)
-                if self.fleet.claim(key):
+                if self.fleet.done(self._files_done, _identity(path)):
+                    continue
+                if self.fleet.claim("file", key):
+                    self._files.append(key)
                     yield path
-                elif not self.fleet.done(key) and not self.fleet.held_by_the_living(key):
+                elif not self.fleet.held_by_the_living("file", key):
                     waiting.append(path)
             pending = waiting
             if pending:
                 self.fleet.heartbeat()
                 time.sleep(0.5)
 
+    # -- sharing out outlets, hosts and article URLs (crawl) --------------------------------------
+    def lease(self, kind: str, name: str) -> bool:
+        """Hold an outlet or a host (renewed while this worker lives) unless another worker does."""
+        with self._redis("share out the work through"):
+            return self.fleet.claim(kind, name)
+
+    def finished(self, kind: str, name: str) -> None:
+        """An outlet crawled whole: its results and validators are sent with the next commit."""
+        self.commit()
+        with self._redis("share out the work through"):
+            self.fleet.mark_done(kind, [name])
+
+    def let_go(self, kind: str, name: str, after_s: float = 0.0) -> None:
+        """Let another worker have it, at once or after `after_s` seconds (a host's delay, a Retry-After)."""
+        with self._redis("share out the work through"):
+            self.fleet.release(kind, name, after_ms=after_s * 1000)
+
+    def done_since_start(self, kind: str, name: str) -> bool:
+        """Finished by some worker since this one started?"""
+        with self._redis("share out the work through"):
+            return self.fleet.done(kind, name, since_ms=self.fleet.started_ms)
+
+    def claim_url(self, url_key: str) -> bool:
+        """Take an article URL before fetching it, unless another worker holds it or has sent its result."""
+        with self._redis("claim article URLs through"):
+            if self.fleet.claim("url", url_key):
+                return True
+        self.counts.fetched_elsewhere += 1
+        return False
+
+    def release_url(self, url_key: str) -> None:
+        """Not fetched after all (a failed download): any worker may try it again."""
+        with self._redis("claim article URLs through"):
+            self.fleet.release("url", url_key)
+
+    def backlogged(self) -> bool:
+        with self._redis("send results to"):
+            return self.fleet.backlogged()
+
+    # -- the run, as Ingest has it ------------------------------------------------------------------
     def known(self, fetched_url: str) -> Known | None:
         if self.store is None:
             return None
@@ -63,6 +118,26 @@ class FleetWorker:
             return self.store.known(fetched_url)
         except ERRORS:
             return None   # (the filer decides again: an unchanged page is stored unchanged)
+
+    def seen(self, url_key: str) -> bool:
+        if self.store is None:
+            return False
+        try:
+            return self.store.seen(url_key)
+        except ERRORS:
+            return False   # (then claimed and fetched: the filer stores it unchanged)
+
+    def fetch_state(self, url: str) -> tuple[str | None, str | None]:
+        if self.store is None:
+            return None, None
+        try:
+            return self.store.fetch_state(url)
+        except ERRORS:
+            return None, None   # (read in full)
+
+    def keep_fetch_state(self, url: str, etag: str | None, last_modified: str | None) -> None:
+        """A source's validators, sent after the results of the articles it listed."""
+        self._group.append(codec.encode_fetch_state(url, etag, last_modified))
 
     def unchanged(self) -> None:
         self.counts.pages += 1
@@ -74,16 +149,22 @@ class FleetWorker:
     def save_outcome(self, outcome: Article | Rejected, ref: RawRef, body_sha1: str | None,
                      url_key: str | None = None) -> None:
         self._group.append(codec.encode(Saving(outcome, ref, body_sha1, self.version, url_key)))
+        if url_key is not None:
+            self._group_keys.append(url_key)
         self.counts.page(outcome)
         if isinstance(outcome, Article):
             self.counts.articles["new"] += 1   # (sent: the filer knows whether it is new)
 
     def commit(self) -> None:
-        """Send the results gathered since the last commit, and say this worker is alive."""
+        """Send the results gathered since the last commit (a blocking worker waits first while the stream
+        is full), and say this worker is alive."""
         group, self._group = self._group, []
+        keys, self._group_keys = self._group_keys, []
         with self._redis("send results to"):
-            self.fleet.append(group)
-            self.fleet.heartbeat()
+            if group:
+                self.fleet.append(group, wait=self._blocking)
+                self.fleet.sent(keys)
+            self.fleet.heartbeat(force=False)
 
     @contextmanager
     def _redis(self, doing: str):
@@ -100,7 +181,7 @@ class FleetWorker:
                 self.commit()
             with self._redis("finish with"):
                 if status == "finished":
-                    self.fleet.mark_done()
+                    self.fleet.mark_done(self._files_done, [_identity(Path(p)) for p in self._files])
                 self.fleet.leave()
         finally:
             if self.store is not None:
@@ -110,3 +191,12 @@ class FleetWorker:
 
     def failure(self, exc: BaseException) -> StoreError:
         return StoreError(f"fleet worker: {exc}")
+
+
+def _identity(path: Path) -> str:
+    """A file as finished: its path and size (an archive a crawl is still writing grows)."""
+    try:
+        size = os.stat(path).st_size
+    except OSError:
+        size = -1
+    return f"{path_text(path)} ({size} bytes)"
