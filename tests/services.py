@@ -127,23 +127,26 @@ def store_uris(backend, tmp_path, request):
         databases.drop()
 
 
-class _ThrowawayRedis:
-    """A Redis server on a free port of 127.0.0.1 that keeps nothing on disk."""
+class ThrowawayRedis:
+    """A Redis server on a free port of 127.0.0.1 that keeps nothing on disk (so `restart` empties it)."""
 
     def __init__(self):
+        self.port = _free_port()
+        self.folder = Path(tempfile.mkdtemp(prefix="wirecrawl-redis-"))
+        self.url = f"redis://127.0.0.1:{self.port}"
+        self._start()
+
+    def _start(self) -> None:
         import time
 
         import redis
 
-        self.port = _free_port()
-        self.folder = Path(tempfile.mkdtemp(prefix="wirecrawl-redis-"))
         binary = shutil.which("redis-server")
         if not binary:
             raise RuntimeError("redis-server is not installed: run tests/install-services")
         self.proc = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                                       "--appendonly", "no", "--dir", str(self.folder)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.url = f"redis://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 60
         while True:   # polled until it answers, to a deadline
             try:
@@ -153,6 +156,12 @@ class _ThrowawayRedis:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"redis-server did not start on port {self.port}") from None
                 time.sleep(0.05)
+
+    def restart(self) -> None:
+        """Killed and started again on the same port, empty."""
+        self.proc.kill()
+        self.proc.wait(timeout=60)
+        self._start()
 
     def stop(self) -> None:
         self.proc.kill()
@@ -167,7 +176,7 @@ def redis_server():
     if given:
         yield given.rstrip("/")
         return
-    server = _ThrowawayRedis()
+    server = ThrowawayRedis()
     try:
         yield server.url
     finally:

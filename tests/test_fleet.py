@@ -55,14 +55,49 @@ def _scrapy(*args: str) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True)
 
 
-def _workers(folder, fleet_url: str, store: str, n: int) -> list[subprocess.CompletedProcess]:
-    procs = [_scrapy("reprocess", str(folder), "--fleet", fleet_url, "--store", store, "--workers", "1") for _ in range(n)]
-    done = []
+def _start_workers(folder, fleet_url: str, store: str, n: int, *more: str) -> list[subprocess.Popen]:
+    return [_scrapy("reprocess", str(folder), "--fleet", fleet_url, "--store", store, "--workers", "1", *more)
+            for _ in range(n)]
+
+
+def finish(procs: list[subprocess.Popen]) -> list[str]:
+    """Each process's stdout, once it has exited with status 0 (a worker exits once its results are filed)."""
+    outs = []
     for p in procs:
         out, err = p.communicate(timeout=600)
-        assert p.returncode == 0, out + err
-        done.append(out)
-    return done
+        assert p.returncode == 0 and "Traceback" not in err, out + err
+        outs.append(out)
+    return outs
+
+
+def _workers(folder, fleet_url: str, store: str, n: int, *more: str) -> list[str]:
+    return finish(_start_workers(folder, fleet_url, store, n, *more))
+
+
+def filer(store: str, fleet_url: str) -> subprocess.Popen:
+    return _scrapy("file", "--fleet", fleet_url, "--store", store)
+
+
+def stop_filer(proc: subprocess.Popen, fleet_url: str) -> str:
+    """Once the filer reads the stream (its group is there) and every result is filed (the stream is
+    empty), SIGTERM: the filer commits and exits 0."""
+    import signal
+
+    r = redis.Redis.from_url(fleet_url)
+    deadline = time.monotonic() + 300
+
+    def reading() -> bool:
+        try:
+            return any(g["name"] == b"filers" for g in r.xinfo_groups("wirecrawl:fleet:results"))
+        except redis.ResponseError:   # (no stream yet)
+            return False
+    while not reading() or r.xlen("wirecrawl:fleet:results"):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=600)
+    assert proc.returncode == 0 and "Traceback" not in err, out + err
+    return out
 
 
 def _pages(summary: str) -> int:
@@ -73,11 +108,12 @@ def test_three_reprocess_workers_and_a_filer_store_what_one_reprocess_stores(tmp
     folder, total = _inputs(tmp_path)
     expected = _reference(tmp_path, folder)
     fleet = Wirecrawl(tmp_path, store_uris("fleet"))
-    outs = _workers(folder, fleet_url, fleet.store, 3)
+    workers = _start_workers(folder, fleet_url, fleet.store, 3)   # (they wait for the filer to file their results)
+    filing = _scrapy("file", "--fleet", fleet_url, "--store", fleet.store, "--until-idle", "1")
+    outs = finish(workers)
     assert sum(_pages(out) for out in outs) == total   # each file read by one worker
-    filer = _scrapy("file", "--fleet", fleet_url, "--store", fleet.store, "--until-idle", "1")
-    out, err = filer.communicate(timeout=600)
-    assert filer.returncode == 0 and f"filing finished: {total} pages" in out, out + err
+    out, err = filing.communicate(timeout=600)
+    assert filing.returncode == 0 and f"filing finished: {total} pages" in out, out + err
     assert _results(fleet, tmp_path, "fleet") == expected
     assert redis.Redis.from_url(fleet_url).xlen("wirecrawl:fleet:results") == 0   # filed, acknowledged, deleted
 
@@ -91,7 +127,12 @@ def test_a_filer_killed_between_its_commit_and_its_acknowledgement_loses_nothing
     folder, total = _inputs(tmp_path)
     expected = _reference(tmp_path, folder)
     fleet = Wirecrawl(tmp_path, store_uris("fleet"))
-    _workers(folder, fleet_url, fleet.store, 2)
+    workers = _start_workers(folder, fleet_url, fleet.store, 2)
+    r = redis.Redis.from_url(fleet_url)
+    deadline = time.monotonic() + 300
+    while r.xlen("wirecrawl:fleet:results") < total:   # all sent; the workers wait for them to be filed
+        assert time.monotonic() < deadline and all(w.poll() is None for w in workers)
+        time.sleep(0.1)
 
     def dies(self, ids):
         raise _Killed()
@@ -101,11 +142,11 @@ def test_a_filer_killed_between_its_commit_and_its_acknowledgement_loses_nothing
                      until_idle=1, batch=10)
     monkeypatch.undo()
     assert fleet.query("SELECT COUNT(*) FROM articles")[0][0] == 10            # committed
-    r = redis.Redis.from_url(fleet_url)
     assert r.xlen("wirecrawl:fleet:results") == total                          # and still to acknowledge
     assert r.xpending("wirecrawl:fleet:results", "filers")["pending"] == 10
 
     again = _scrapy("file", "--fleet", fleet_url, "--store", fleet.store, "--until-idle", "1")
+    finish(workers)
     out, err = again.communicate(timeout=600)
     assert again.returncode == 0, out + err
     assert re.search(r"articles stored: \d+ \(new \d+, updated 0, unchanged 10\)", out), out   # read again, the same
@@ -157,10 +198,10 @@ def test_a_result_that_is_not_one_is_counted_and_the_rest_are_filed(tmp_path, fl
     r = redis.Redis.from_url(fleet_url)
     r.xadd("wirecrawl:fleet:results", {"r": b"{not json"})
     r.xadd("wirecrawl:fleet:results", {"r": b'{"kind": "article", "fields": {"title": "no url"}}'})
+    filing = _scrapy("file", "--fleet", fleet_url, "--store", fleet.store, "--until-idle", "1")
     _workers(folder, fleet_url, fleet.store, 1)
-    filer = _scrapy("file", "--fleet", fleet_url, "--store", fleet.store, "--until-idle", "1")
-    out, err = filer.communicate(timeout=600)
-    assert filer.returncode == 0 and "Traceback" not in err, out + err
+    out, err = filing.communicate(timeout=600)
+    assert filing.returncode == 0 and "Traceback" not in err, out + err
     assert "errors: 2 (bad_result 2)" in out, out
     assert fleet.query("SELECT COUNT(*) FROM articles")[0][0] == total
     assert r.xlen("wirecrawl:fleet:results") == 0
@@ -206,26 +247,89 @@ def test_the_files_of_a_worker_killed_mid_run_are_read_by_the_next_once_its_clai
     a.wait(timeout=60)
     assert r.exists(f"wirecrawl:fleet:file:{stuck}")   # (its claims outlive it, until they expire)
     stuck.unlink()
+    filing = _scrapy("file", "--fleet", fleet_url, "--store", fleet.store, "--until-idle", "1")
     b = _scrapy("reprocess", str(folder), "--fleet", fleet_url, "--store", fleet.store, "--workers", "1",
                 "-s", "FLEET_CLAIM_SECONDS=2")
     out, err = b.communicate(timeout=600)
     assert b.returncode == 0 and _pages(out) == total, out + err   # every file, those A held included
-    filer = _scrapy("file", "--fleet", fleet_url, "--store", fleet.store, "--until-idle", "1")
-    out, err = filer.communicate(timeout=600)
-    assert filer.returncode == 0, out + err
+    out, err = filing.communicate(timeout=600)
+    assert filing.returncode == 0, out + err
     assert _results(fleet, tmp_path, "fleet") == expected
 
 
 def test_files_a_fleet_finished_are_not_read_again_unless_the_extractor_changed(tmp_path, fleet_url, store_uris):
     folder, total = _inputs(tmp_path, 2)
     fleet = Wirecrawl(tmp_path, store_uris("fleet"))
+    filing = filer(fleet.store, fleet_url)
     (first,) = _workers(folder, fleet_url, fleet.store, 1)
     (again,) = _workers(folder, fleet_url, fleet.store, 1)
     assert _pages(first) == total and _pages(again) == 0, again   # finished by the fleet
-    changed = _scrapy("reprocess", str(folder), "--fleet", fleet_url, "--store", fleet.store, "--workers", "1",
-                      "-s", "EXTRACT_MIN_WORDS=9")
-    out, err = changed.communicate(timeout=600)
-    assert changed.returncode == 0 and _pages(out) == total, out + err   # a new extractor reads them all again
-    forced = _scrapy("reprocess", str(folder), "--fleet", fleet_url, "--store", fleet.store, "--workers", "1", "--force")
-    out, err = forced.communicate(timeout=600)
-    assert forced.returncode == 0 and _pages(out) == total, out + err
+    (changed,) = _workers(folder, fleet_url, fleet.store, 1, "-s", "EXTRACT_MIN_WORDS=9")
+    assert _pages(changed) == total, changed   # a new extractor reads them all again
+    (forced,) = _workers(folder, fleet_url, fleet.store, 1, "--force")
+    assert _pages(forced) == total, forced
+    stop_filer(filing, fleet_url)
+
+
+def test_a_redis_restarted_empty_mid_run_loses_nothing(tmp_path, store_uris):
+    """The workers have sent every result and wait for the filer when Redis restarts empty (its stream,
+    claims and group gone): they notice, send again what was not filed, and exit once the filer, started
+    after, has filed it; the store ends as one reprocess leaves it."""
+    from services import ThrowawayRedis
+
+    server = ThrowawayRedis()   # (one of its own, to restart)
+    try:
+        url = f"{server.url}/0"
+        folder, total = _inputs(tmp_path)
+        expected = _reference(tmp_path, folder)
+        fleet = Wirecrawl(tmp_path, store_uris("fleet"))
+        workers = _start_workers(folder, url, fleet.store, 2)
+        deadline = time.monotonic() + 300
+        while redis.Redis.from_url(url).xlen("wirecrawl:fleet:results") < total:
+            assert time.monotonic() < deadline and all(w.poll() is None for w in workers)
+            time.sleep(0.1)
+        server.restart()   # (the workers may send again before the filer starts, or after)
+        filing = filer(fleet.store, url)
+        errs = []
+        for w in workers:
+            out, err = w.communicate(timeout=600)
+            assert w.returncode == 0 and "Traceback" not in err, out + err
+            errs.append(err)
+        assert all("sending again the" in e for e in errs), errs
+        stop_filer(filing, url)
+        assert _results(fleet, tmp_path, "fleet") == expected
+    finally:
+        server.stop()
+
+
+def test_a_filer_whose_postgresql_session_is_ended_stops_and_the_standby_takes_over(tmp_path, fleet_url,
+                                                                                      postgres_server):
+    """The server ends the filer's session (an administrator, a failover): its writer lock goes with it, so it
+    can write nothing more; it says so and exits 2, and the filer standing by takes over."""
+    import psycopg
+    from services import PostgresDatabases
+
+    folder, total = _inputs(tmp_path)
+    expected = _reference(tmp_path, folder)
+    databases = PostgresDatabases(postgres_server)
+    try:
+        fleet = Wirecrawl(tmp_path, databases.new())
+        first = filer(fleet.store, fleet_url)
+        deadline = time.monotonic() + 300
+        while not _running_filer(fleet):
+            assert first.poll() is None and time.monotonic() < deadline, first.communicate()
+            time.sleep(0.1)
+        second = filer(fleet.store, fleet_url)
+        while "standing by" not in second.stderr.readline():
+            assert second.poll() is None and time.monotonic() < deadline
+        with psycopg.connect(fleet.store, autocommit=True) as admin:
+            ended = admin.execute("SELECT pg_terminate_backend(pid, 30000) FROM pg_stat_activity "
+                                  "WHERE application_name LIKE %s", (f"wirecrawl filer pid {first.pid} %",)).fetchall()
+        assert ended == [(True,)]
+        out, err = first.communicate(timeout=600)
+        assert first.returncode == 2 and "Traceback" not in err and "connection to PostgreSQL is gone" in err, err
+        _workers(folder, fleet_url, fleet.store, 2)   # (filed by the second filer)
+        stop_filer(second, fleet_url)
+        assert _results(fleet, tmp_path, "fleet") == expected
+    finally:
+        databases.drop()

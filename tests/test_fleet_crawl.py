@@ -15,6 +15,7 @@ import redis
 from conftest import ROOT, Wirecrawl
 from newsnet import Held, ago, rss, slow
 from test_crawl import Crawl, _article, build_network, write_sources
+from test_fleet import filer as _filer, finish as _finish, stop_filer as _stop_filer
 from stories_fixtures import story
 
 
@@ -31,33 +32,6 @@ def _worker(c: Crawl, fleet_url: str, name: str, **settings) -> subprocess.Popen
     args = c.args(FLEET_REDIS=fleet_url, ARCHIVE_DIR=str(c.archive.parent / "archives" / name), **settings)
     return subprocess.Popen([sys.executable, "-m", "scrapy.cmdline", *args], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
-
-
-def _filer(store: str, fleet_url: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "scrapy.cmdline", "file", "--fleet", fleet_url, "--store", store],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def _finish(procs: list[subprocess.Popen]) -> list[str]:
-    outs = []
-    for p in procs:
-        out, err = p.communicate(timeout=600)
-        assert p.returncode == 0 and "Traceback" not in err, out + err
-        outs.append(out)
-    return outs
-
-
-def _stop_filer(filer: subprocess.Popen, fleet_url: str) -> str:
-    """Once every result is filed (the stream is empty), SIGTERM: the filer commits and exits 0."""
-    r = redis.Redis.from_url(fleet_url)
-    deadline = time.monotonic() + 300
-    while r.xlen("wirecrawl:fleet:results"):
-        assert filer.poll() is None and time.monotonic() < deadline, filer.communicate()
-        time.sleep(0.1)
-    filer.send_signal(signal.SIGTERM)
-    out, err = filer.communicate(timeout=600)
-    assert filer.returncode == 0 and "Traceback" not in err, out + err
-    return out
 
 
 def _reference(tmp_path):
@@ -154,3 +128,31 @@ def test_workers_of_a_fleet_never_fetch_more_at_once_from_a_host_than_its_limit(
     assert sum(_sent(o) for o in outs) == 18 and sum(_sent(o) > 0 for o in outs) >= 2, outs
     assert host.max_active <= 2, host.max_active
     assert len(c.export()) == 18
+
+
+def test_a_redis_restarted_empty_before_the_filer_filed_loses_no_article(tmp_path, network, store_uris):
+    """Three crawl workers have sent every result, none filed yet, when Redis restarts empty: they send it
+    all again, and the filer started after stores what a reprocess of their archives stores."""
+    from services import ThrowawayRedis
+
+    server = ThrowawayRedis()
+    try:
+        url = f"{server.url}/0"
+        wire, paper, gazette = build_network(network)
+        c = Crawl(tmp_path, store_uris("fleet"))
+        write_sources(c.sources, wire, paper, gazette)
+        workers = [_worker(c, url, f"w{i}", FLEET_OUTLETS=1) for i in range(3)]
+        deadline = time.monotonic() + 300
+        while redis.Redis.from_url(url).xlen("wirecrawl:fleet:results") < 7 + 2:   # 7 articles, 2 validators
+            assert time.monotonic() < deadline and all(w.poll() is None for w in workers)
+            time.sleep(0.1)
+        server.restart()
+        filing = _filer(c.store, url)
+        outs = _finish(workers)
+        _stop_filer(filing, url)
+        assert sum(_sent(o) for o in outs) == 7
+        fleet = _results(c, tmp_path, "fleet")
+        assert len(fleet[0]) == 7
+        assert fleet == _reference(tmp_path)
+    finally:
+        server.stop()

@@ -185,20 +185,24 @@ class NewsSpider(scrapy.Spider):
     def _idle(self, spider=None) -> None:
         """Nothing left to fetch: every outlet counted as open is finished (not whole: its validators are not
         kept, so the next run reads it in full); a fleet's worker takes the outlets left, and waits while
-        other workers' outlets may still come to it (their worker may die)."""
+        other workers' outlets may still come to it (their worker may die), then until the filer has filed
+        all it sent (sending it again if Redis restarted empty)."""
         if self.run is None or getattr(self.crawler, "wirecrawl_exit", 0):
             return
         for name in list(self._open):
             self._finished(next(o for o in self.outlets if o.name == name), whole=False)
-        if self._open or self.share.waiting():
-            try:
+        try:
+            if self._open or self.share.waiting():
                 for outlet in self.share.take():
                     for request in self._outlet(outlet):
                         self.crawler.engine.crawl(request)
-            except StoreError as exc:
-                self.fail(str(exc))
-                return
-            raise DontCloseSpider
+                raise DontCloseSpider
+            if isinstance(self.run, FleetWorker):   # done once the filer has filed what it sent
+                self.run.commit()
+                if not self.run.filed():
+                    raise DontCloseSpider
+        except StoreError as exc:
+            self.fail(str(exc))
 
     # -- sources ------------------------------------------------------------------------------
     def _source(self, url: str, callback, outlet: Outlet, **kwargs) -> scrapy.Request:

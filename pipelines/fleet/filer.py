@@ -19,6 +19,8 @@ from ..store import ERRORS, StoreBusy, StoreError
 from . import codec
 from .queue import Fleet
 
+_PING_EVERY_S = 2.0   # while idle, the filer checks that it still holds the store
+
 
 def file_results(fleet_url: str, run: RunOptions, extract: ExtractOptions, dedup: DedupOptions, progress: Progress,
                  until_idle: float | None = None, batch: int = 500) -> tuple[Counts, str]:
@@ -38,7 +40,7 @@ def file_results(fleet_url: str, run: RunOptions, extract: ExtractOptions, dedup
             return Counts(), "interrupted"
         status = "failed"
         consumer = f"filer-{socket.gethostname()}-{os.getpid()}"
-        idle_since = time.monotonic()
+        idle_since = pinged = time.monotonic()
         try:
             fleet.ensure_group()
             while not stop["asked"]:
@@ -57,6 +59,9 @@ def file_results(fleet_url: str, run: RunOptions, extract: ExtractOptions, dedup
                 fleet.acknowledge([i for i, _ in entries])
                 waiting = fleet.waiting()
                 progress.update(ingest.counts, results_waiting=waiting)
+                if not entries and time.monotonic() - pinged >= _PING_EVERY_S:
+                    ingest.store.ping()   # (a filer whose session the server ended says so, and stops)
+                    pinged = time.monotonic()
                 if entries or waiting or fleet.workers_alive():
                     idle_since = time.monotonic()
                 elif until_idle is not None and time.monotonic() - idle_since >= until_idle:

@@ -10,6 +10,8 @@ import time
 import uuid
 
 import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 _GROUP = "filers"
 
@@ -48,10 +50,21 @@ class FleetError(Exception):
     """Redis cannot be reached or used; the message says which and why."""
 
 
+class FleetRestarted(Exception):
+    """The fleet's Redis lost what it held (it restarted empty, or was emptied): claims, finished files and
+    the results not filed yet are gone."""
+
+
+# A Redis that restarts is waited for, up to about a minute, before a call fails.
+_RETRY = {"retry": Retry(ExponentialBackoff(cap=2.0, base=0.05), 40),
+          "retry_on_error": [redis.ConnectionError, redis.TimeoutError]}
+
+
 class Fleet:
     def __init__(self, url: str, claim_ttl_s: float = 30.0, max_waiting: int = 20_000, sent_ttl_s: float = 3600.0):
         try:
-            self.redis = redis.Redis.from_url(url, socket_timeout=60, socket_connect_timeout=10)
+            self.redis = redis.Redis.from_url(url, socket_timeout=60, socket_connect_timeout=10, **_RETRY)
+            self._first = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=10)
         except ValueError as exc:
             raise FleetError(f"bad Redis URL {url!r}: {exc}") from None
         self.url = url
@@ -62,6 +75,7 @@ class Fleet:
         self.sent_ttl_ms = int(sent_ttl_s * 1000)
         self.me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.started_ms = 0
+        self.epoch = b""   # what this Redis held when this worker joined (FleetRestarted when it changes)
         self._held: set[str] = set()   # the keys of the claims this worker holds (renewed by its heartbeat)
         self._beat_at = 0.0
         self._claim = self.redis.register_script(_CLAIM)
@@ -70,10 +84,25 @@ class Fleet:
         self._workers = f"{self.prefix}:workers"
 
     def check(self) -> None:
+        """Reach Redis at once (no retrying: a wrong URL is said straight away) and join its epoch."""
         try:
+            self._first.ping()
+            self._first.close()
             self.started_ms = self.now_ms()
+            self.join()
         except redis.RedisError as exc:
             raise FleetError(f"cannot reach the fleet's Redis at {self.url}: {exc}") from None
+
+    def join(self) -> None:
+        """Take the epoch of what Redis holds (made by the first to come after it started empty)."""
+        self.redis.set(f"{self.prefix}:epoch", uuid.uuid4().hex, nx=True)
+        self.epoch = self.redis.get(f"{self.prefix}:epoch")
+
+    def reclaim(self) -> None:
+        """After a restart: take again the claims this worker held (those another took meanwhile are let go)."""
+        for key in list(self._held):
+            if not self._claim(keys=[key, self._workers], args=[self.me, self.claim_ttl_ms]):
+                self._held.discard(key)
 
     # -- workers ------------------------------------------------------------------------------
     def heartbeat(self, force: bool = True) -> None:
@@ -164,16 +193,27 @@ class Fleet:
     def backlogged(self) -> bool:
         return self.waiting() > self.max_waiting
 
-    def append(self, entries: list[bytes], wait: bool = True) -> None:
+    def append(self, entries: list[bytes], wait: bool = True) -> list[tuple[int, int]]:
         """Add results to the stream, after waiting (`wait`) while it holds more than `max_waiting` unfiled
-        ones (nothing is ever trimmed away: the workers slow down instead)."""
+        ones (nothing is ever trimmed away: the workers slow down instead); returns their ids."""
         while wait and self.backlogged():
             self.heartbeat()
             time.sleep(0.2)
         p = self.redis.pipeline(transaction=False)
         for data in entries:
             p.xadd(self.results, {"r": data})
-        p.execute()
+        return [_id(i) for i in p.execute()]
+
+    def filed_before(self) -> tuple[int, int] | None:
+        """Every result with a smaller id than this has been filed (None: every result so far). Raises
+        FleetRestarted when Redis no longer holds what this worker sent (an empty stream would say filed)."""
+        p = self.redis.pipeline(transaction=True)
+        p.get(f"{self.prefix}:epoch")
+        p.xrange(self.results, "-", "+", count=1)
+        epoch, oldest = p.execute()
+        if epoch != self.epoch:
+            raise FleetRestarted(f"the fleet's Redis at {self.url} lost what it held (restarted empty?)")
+        return _id(oldest[0][0]) if oldest else None
 
     def ensure_group(self) -> None:
         try:
@@ -185,12 +225,18 @@ class Fleet:
     def take(self, consumer: str, count: int, block_ms: int) -> list[tuple[bytes, bytes]]:
         """(id, result) of up to `count` results: first those another filer read and did not acknowledge
         (only the filer that holds the store's writer lock reads, so their reader is gone), then new ones."""
-        _, claimed, _ = self.redis.xautoclaim(self.results, _GROUP, consumer, min_idle_time=0, start_id="0-0",
-                                              count=count)
-        entries = [(i, f[b"r"]) for i, f in claimed if f]
-        if entries:
-            return entries
-        found = self.redis.xreadgroup(_GROUP, consumer, {self.results: ">"}, count=count, block=block_ms)
+        try:
+            _, claimed, _ = self.redis.xautoclaim(self.results, _GROUP, consumer, min_idle_time=0, start_id="0-0",
+                                                  count=count)
+            entries = [(i, f[b"r"]) for i, f in claimed if f]
+            if entries:
+                return entries
+            found = self.redis.xreadgroup(_GROUP, consumer, {self.results: ">"}, count=count, block=block_ms)
+        except redis.ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            self.ensure_group()   # (Redis restarted empty: the workers send again what was lost)
+            return []
         return [(i, f[b"r"]) for _, rows in found for i, f in rows if f]
 
     def acknowledge(self, ids: list[bytes]) -> None:
@@ -199,4 +245,13 @@ class Fleet:
             p = self.redis.pipeline(transaction=True)
             p.xack(self.results, _GROUP, *ids)
             p.xdel(self.results, *ids)
-            p.execute()
+            try:
+                p.execute()
+            except redis.ResponseError as exc:
+                if "NOGROUP" not in str(exc):   # (Redis restarted empty: nothing left to acknowledge)
+                    raise
+
+
+def _id(stream_id: bytes) -> tuple[int, int]:
+    ms, _, seq = stream_id.partition(b"-")
+    return int(ms), int(seq)

@@ -6,7 +6,9 @@ input files, outlets, hosts and article URLs."""
 from __future__ import annotations
 
 import os
+import sys
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +21,7 @@ from ..options import ExtractOptions
 from ..sources import path_text
 from ..store import ERRORS, NoStore, Saving, StoreError, open_store
 from . import codec
-from .queue import Fleet
+from .queue import Fleet, FleetRestarted
 
 
 class FleetWorker:
@@ -37,6 +39,10 @@ class FleetWorker:
         self._group: list[bytes] = []
         self._group_keys: list[str] = []
         self._files: list[str] = []   # the input files this worker claimed (done when it finishes)
+        # what this worker sent and the filer has not filed yet: (stream id, result, URL key), sent again
+        # if Redis restarts empty
+        self._outbox: deque[tuple[tuple[int, int], bytes, str | None]] = deque()
+        self.restarts = 0
         try:
             self.store = open_store(store_uri, read_only=True)
         except NoStore:
@@ -138,6 +144,7 @@ class FleetWorker:
     def keep_fetch_state(self, url: str, etag: str | None, last_modified: str | None) -> None:
         """A source's validators, sent after the results of the articles it listed."""
         self._group.append(codec.encode_fetch_state(url, etag, last_modified))
+        self._group_keys.append(None)
 
     def unchanged(self) -> None:
         self.counts.pages += 1
@@ -149,8 +156,7 @@ class FleetWorker:
     def save_outcome(self, outcome: Article | Rejected, ref: RawRef, body_sha1: str | None,
                      url_key: str | None = None) -> None:
         self._group.append(codec.encode(Saving(outcome, ref, body_sha1, self.version, url_key)))
-        if url_key is not None:
-            self._group_keys.append(url_key)
+        self._group_keys.append(url_key)
         self.counts.page(outcome)
         if isinstance(outcome, Article):
             self.counts.articles["new"] += 1   # (sent: the filer knows whether it is new)
@@ -162,9 +168,41 @@ class FleetWorker:
         keys, self._group_keys = self._group_keys, []
         with self._redis("send results to"):
             if group:
-                self.fleet.append(group, wait=self._blocking)
-                self.fleet.sent(keys)
+                self._send(group, keys)
+            self._settle()
             self.fleet.heartbeat(force=False)
+
+    def _send(self, group: list[bytes], keys: list[str | None]) -> None:
+        ids = self.fleet.append(group, wait=self._blocking)
+        self._outbox.extend(zip(ids, group, keys))
+        self.fleet.sent([k for k in keys if k is not None])
+
+    def _settle(self) -> None:
+        """Forget what the filer has filed; if Redis lost what it held, take the claims again and send again
+        what was not filed (the filer stores a result it had already stored as unchanged)."""
+        try:
+            before = self.fleet.filed_before()
+        except FleetRestarted as exc:
+            self.restarts += 1
+            print(f"fleet worker: {exc}; sending again the {len(self._outbox)} results not filed", file=sys.stderr,
+                  flush=True)
+            self.fleet.join()
+            self.fleet.reclaim()
+            self.fleet.heartbeat()
+            lost, self._outbox = list(self._outbox), deque()
+            for i in range(0, len(lost), 500):
+                part = lost[i:i + 500]
+                self._send([data for _, data, _ in part], [key for _, _, key in part])
+            return
+        while self._outbox and (before is None or self._outbox[0][0] < before):
+            self._outbox.popleft()
+
+    def filed(self) -> bool:
+        """Has the filer filed all this worker sent? (A worker's files are done only then.)"""
+        with self._redis("send results to"):
+            self._settle()
+            self.fleet.heartbeat(force=False)
+        return not self._outbox
 
     @contextmanager
     def _redis(self, doing: str):
@@ -174,11 +212,14 @@ class FleetWorker:
             raise StoreError(f"cannot {doing} the fleet's Redis at {self.fleet.url}: {exc}") from None
 
     def close(self, status: str) -> Counts:
-        """Send what is left; a finished worker marks its files done (a stopped one lets them go: another
-        worker reads them again, and the filer stores what was already sent as unchanged)."""
+        """Send what is left; a finished worker waits until the filer has filed it all, then marks its files
+        done (a stopped one lets them go: another worker reads them again, and the filer stores what was
+        already sent as unchanged)."""
         try:
             if status != "failed":
                 self.commit()
+            if status == "finished" and not self._wait_filed():
+                status = "interrupted"
             with self._redis("finish with"):
                 if status == "finished":
                     self.fleet.mark_done(self._files_done, [_identity(Path(p)) for p in self._files])
@@ -188,6 +229,21 @@ class FleetWorker:
                 self.store.close()
             self.counts.elapsed_s = round(time.monotonic() - self.started, 3)
         return self.counts
+
+    def _wait_filed(self) -> bool:
+        """Wait for the filer to file what this worker sent (Ctrl-C stops waiting: False)."""
+        said = False
+        try:
+            while not self.filed():
+                if not said:
+                    print(f"fleet worker: waiting for the filer to store the last {len(self._outbox)} results",
+                          file=sys.stderr, flush=True)
+                    said = True
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            print("fleet worker: stopped waiting; its files are left to the next worker", file=sys.stderr, flush=True)
+            return False
+        return True
 
     def failure(self, exc: BaseException) -> StoreError:
         return StoreError(f"fleet worker: {exc}")

@@ -59,6 +59,7 @@ class Store(Protocol):
     def stories(self): ...   # the story tables (story_tables.StoryTables), used by pipelines.stories
 
     # runs
+    def ping(self) -> None: ...   # raises when the store (its connection, and a writer's lock) is gone
     def begin_run(self, command: str, options: dict) -> int: ...
     def finish_run(self, run_id: int, status: str, counts: dict) -> None: ...
 

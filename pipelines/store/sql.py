@@ -113,6 +113,9 @@ class SQLStore:
                                     + ", ".join([marks] * len(rows)) + " RETURNING fetched_url, id",
                                     [v for row in rows for v in (row[0], *row)]).fetchall())
 
+    def ping(self) -> None:
+        self.db.execute("SELECT 1").fetchone()
+
     # -- crawl state ----------------------------------------------------------------------------
     def seen(self, url_key: str) -> bool:
         return self.db.execute("SELECT 1 FROM crawl_seen WHERE url_key=?", (url_key,)).fetchone() is not None
