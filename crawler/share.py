@@ -35,6 +35,7 @@ class LeasedOutlets:
     def take(self) -> list[Outlet]:
         """Lease outlets, up to `at_once` crawled together: those no live worker holds and none has crawled
         since this one started. Those a live worker holds are left to it (and taken over if it dies)."""
+        self._run.commit()   # (first: a Redis that lost what it held has the finished outlets said again)
         taken, passed = [], []
         while self._left and len(self._crawling) < self._at_once:
             outlet = self._left.pop(0)

@@ -42,7 +42,10 @@ class FleetWorker:
         # what this worker sent and the filer has not filed yet: (stream id, result, URL key), sent again
         # if Redis restarts empty
         self._outbox: deque[tuple[tuple[int, int], bytes, str | None]] = deque()
+        self._finished: list[tuple[str, str]] = []   # (kind, name) this worker finished (said again after a restart)
         self.restarts = 0
+        self._claim_s = claim_s
+        self._restarted_at = float("-inf")
         try:
             self.store = open_store(store_uri, read_only=True)
         except NoStore:
@@ -79,7 +82,11 @@ class FleetWorker:
 
     # -- sharing out outlets, hosts and article URLs (crawl) --------------------------------------
     def lease(self, kind: str, name: str) -> bool:
-        """Hold an outlet or a host (renewed while this worker lives) unless another worker does."""
+        """Hold an outlet or a host (renewed while this worker lives) unless another worker does. For a
+        claim time after Redis lost what it held, no new outlet is taken: the live workers say again which
+        they finished (and take their own back) within it."""
+        if kind == "outlet" and time.monotonic() - self._restarted_at < self._claim_s:
+            return False
         with self._redis("share out the work through"):
             return self.fleet.claim(kind, name)
 
@@ -88,6 +95,7 @@ class FleetWorker:
         self.commit()
         with self._redis("share out the work through"):
             self.fleet.mark_done(kind, [name])
+        self._finished.append((kind, name))
 
     def let_go(self, kind: str, name: str, after_s: float = 0.0) -> None:
         """Let another worker have it, at once or after `after_s` seconds (a host's delay, a Retry-After)."""
@@ -184,11 +192,14 @@ class FleetWorker:
             before = self.fleet.filed_before()
         except FleetRestarted as exc:
             self.restarts += 1
+            self._restarted_at = time.monotonic()
             print(f"fleet worker: {exc}; sending again the {len(self._outbox)} results not filed", file=sys.stderr,
                   flush=True)
             self.fleet.join()
             self.fleet.reclaim()
             self.fleet.heartbeat()
+            for kind, name in self._finished:   # (so no worker crawls them again)
+                self.fleet.mark_done(kind, [name])
             lost, self._outbox = list(self._outbox), deque()
             for i in range(0, len(lost), 500):
                 part = lost[i:i + 500]
