@@ -57,6 +57,7 @@ def process_page(page: Page, options: ExtractOptions) -> Article | Rejected:
         return Rejected.not_article(page, *rejected)
     article = _article(page, meta, cleaned, body, title, (url, canonical, host))
     article.standfirst, article.summary = standfirst, summary
+    _credit(article.credits, wire.tagline_agencies([], _short_blocks(tree)), "tagline")   # (beside the body too)
     _shown_metadata(article, tree, options)
     return article
 
@@ -71,6 +72,7 @@ def _shown_metadata(article: Article, tree, options: ExtractOptions) -> None:
             byline = people.parse_byline(line)
             if byline is not None:
                 article.authors, article.wire_source = byline.people, (byline.agencies or [None])[0]
+                _credit(article.credits, byline.agencies, "byline")
                 break
         if article.published is None and options.on("date_text"):
             shown = next((line for line in head if dates.is_date_line(line)), None)
@@ -78,6 +80,7 @@ def _shown_metadata(article: Article, tree, options: ExtractOptions) -> None:
     if not article.authors and not article.wire_source and options.on("byline_element"):
         article.authors, agencies = people.normalise_authors([author_element(tree) or ""])
         article.wire_source = agencies[0] if agencies else None
+        _credit(article.credits, agencies, "byline")
     if article.published is None and options.on("date_htmldate"):
         article.published = dates.from_page(tree, article.fetched_url, article.fetched_at)
 
@@ -99,23 +102,47 @@ def _body(lines: list[str], meta: Structured, title: str | None, apart: list[str
 def _article(page: Page, meta: Structured, cleaned: boilerplate.Cleaned, body: list[str], title: str | None,
              where: tuple[str, str | None, str | None]) -> Article:
     url, canonical, host = where
-    authors, agencies = people.normalise_authors(meta.authors)
+    authors, declared = people.normalise_authors(meta.authors)
     authors += [a for a in cleaned.authors if a not in authors]
-    agencies += cleaned.agencies
+    agencies = declared + cleaned.agencies
     fetched = page.fetched_at
     caption, credit = cleaned.image_caption, cleaned.image_credit
     if credit is None and meta.figure_caption:
         caption, credit = boilerplate.split_caption(meta.figure_caption) or (meta.figure_caption, None)
     published = dates.not_after(dates.to_iso(meta.published) or dates.to_iso(cleaned.date_line), fetched)
+    dateline = wire.from_dateline(body)
+    credits: list[dict] = []
+    _credit(credits, wire.datelines(body), "dateline")
+    _credit(credits, declared, "structured")
+    _credit(credits, [a for a in map(wire.agency_of, meta.credited) if a], "structured")
+    _credit(credits, cleaned.agencies, "byline")
+    _credit(credits, wire.tagline_agencies(cleaned.notes, body), "tagline")
+    _credit(credits, wire.agencies_in(credit or ""), "image")
     return Article(
         fetched_url=page.fetched_url, url=url, canonical_url=canonical, title=title, authors=authors,
         published=published, modified=dates.not_after(dates.to_iso(meta.modified), fetched),
         site_name=meta.site_name, host=host, language=_language(meta.language, body),
         description=meta.description, tags=meta.tags, image=_absolute(meta.image, page.fetched_url),
         image_caption=caption or meta.image_caption or None, image_credit=credit,
-        wire_source=wire.from_dateline(body) or (agencies[0] if agencies else None) or wire.from_notes(cleaned.notes),
-        lines=body, fetched_at=fetched, removed=cleaned.removed,
+        wire_source=dateline or (agencies[0] if agencies else None) or wire.from_notes(cleaned.notes),
+        lines=body, fetched_at=fetched, removed=cleaned.removed, credits=credits,
     )
+
+
+def _short_blocks(tree) -> list[str]:
+    """The page's short paragraphs (where a tagline stands when extraction left it out of the body)."""
+    out = []
+    for el in tree.iter("p"):
+        text = " ".join(el.text_content().split())
+        if 10 < len(text) <= 200:
+            out.append(text)
+    return out
+
+
+def _credit(credits: list[dict], agencies: list[str], where: str) -> None:
+    for agency in agencies:
+        if {"agency": agency, "where": where} not in credits:
+            credits.append({"agency": agency, "where": where})
 
 
 def article_url(fetched_url: str, canonical: str | None) -> tuple[str, str | None, str | None]:

@@ -69,9 +69,7 @@ def _write(items: Iterable[dict], out: TextIO, fmt: str) -> int:
     for item in items:
         row = {k: item.get(k) for k in EXPORT_FIELDS}
         if fmt == "csv":
-            # lists as "a; b" (authors, tags); the summary bullets, which are sentences, one per line
-            writer.writerow(csv_safe({k: ("\n" if k == "summary" else "; ").join(v) if isinstance(v, list) else v
-                                      for k, v in row.items()}))
+            writer.writerow(csv_safe({k: csv_cell(k, v) for k, v in row.items()}))
         elif fmt == "json":
             out.write(("," if n else "") + "\n" + json.dumps(row, ensure_ascii=False))
         else:
@@ -80,3 +78,15 @@ def _write(items: Iterable[dict], out: TextIO, fmt: str) -> int:
     if fmt == "json":
         out.write("\n]\n")
     return n
+
+
+def csv_cell(key: str, value):
+    """A CSV cell: lists as "a; b" (authors, tags), credits as "AP (dateline); AP (tagline)", the summary
+    bullets, which are sentences, one per line; true / false for flags."""
+    if key == "credits":
+        return "; ".join(f"{c['agency']} ({c['where']})" for c in value)
+    if isinstance(value, list):
+        return ("\n" if key == "summary" else "; ").join(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value

@@ -10,9 +10,9 @@ from typing import Any, NamedTuple
 ARTICLE_FIELDS = (
     "url", "fetched_url", "canonical_url", "title", "authors", "published", "modified",
     "site_name", "host", "language", "description", "tags", "image", "image_caption",
-    "image_credit", "wire_source", "standfirst", "summary", "text", "fetched_at",
+    "image_credit", "wire_source", "credits", "standfirst", "summary", "text", "fetched_at",
 )
-STORY_FIELDS = ("story_id", "relation", "similarity")
+STORY_FIELDS = ("story_id", "relation", "similarity", "uncredited")
 EXPORT_FIELDS = ARTICLE_FIELDS + STORY_FIELDS
 
 
@@ -62,6 +62,9 @@ class Article:
     removed: dict[str, int] = field(default_factory=dict)  # boilerplate lines removed, by rule
     standfirst: str | None = None   # the dek under the headline: not part of the body, nor of its fingerprint
     summary: list[str] = field(default_factory=list)   # the summary bullets the article opens with
+    # what credits an agency, kept as evidence: [{"agency": "AP", "where": "dateline"}, ...], `where` one of
+    # dateline, byline, tagline, structured, image (the last credits the photo only)
+    credits: list[dict] = field(default_factory=list)
     # Worked out in the extraction worker so the one main process need not (pipelines/workers.py):
     # each line's template key, and each line's hashed words, from which the fingerprint of the text the
     # store keeps (the lines less the host's template lines) is made without reading the text again.

@@ -65,8 +65,7 @@ def format_summary(counts, status: str, store_uri: str) -> str:
         lines.append(f"  articles re-cleaned with learned host template lines: {counts.template_updates}")
     st = counts.stories
     if st:
-        lines.append(f"  stories: {st.get('stories', 0)} ({st.get('syndicated_stories', 0)} with copies, "
-                     f"{st.get('copies', 0)} copies); this run filed {st.get('filed', 0)} articles, "
+        lines.append(f"  stories: {_stories(st)}; this run filed {_n(st.get('filed', 0), 'article', 'articles')}, "
                      f"{st.get('stories_joined', 0)} joined a story")
     lines.append(f"  store: {store_uri}")
     return "\n".join(lines)
@@ -93,7 +92,7 @@ def format_crawl_summary(c, status: str, store_uri: str, archive: str, fleet: st
         f"  skipped before fetching: {c.already_stored} already stored, {elsewhere}{c.too_old} too old, "
         f"{c.robots_disallowed} disallowed by robots.txt; "
         f"{c.not_modified} sources not modified (304)",
-        f"  stories: {st.get('stories', 0)} ({st.get('syndicated_stories', 0)} with copies, {st.get('copies', 0)} copies)",
+        f"  stories: {_stories(st)}",
         f"  store: {store_uri}; archive: {archive}",
     ]
     if fleet:
@@ -101,3 +100,15 @@ def format_crawl_summary(c, status: str, store_uri: str, archive: str, fleet: st
         lines[5] = f"  fleet: {fleet}; store (filed by the filer): {store_uri}; archive: {archive}"
         del lines[6]
     return "\n".join(lines)
+
+
+def _stories(st: dict) -> str:
+    """"12 (4 syndicated, with 12 syndicated copies; 4 revisions or duplicates)": a syndicated copy is a member
+    on another outlet than its story's origin, as in the dedup report."""
+    return (f"{st.get('stories', 0)} ({_n(st.get('syndicated_stories', 0), 'syndicated story', 'syndicated stories')} "
+            f"with {_n(st.get('copies', 0), 'syndicated copy', 'syndicated copies')}; "
+            f"{_n(st.get('other_versions', 0), 'revision or duplicate', 'revisions or duplicates')})")
+
+
+def _n(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"

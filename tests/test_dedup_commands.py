@@ -51,7 +51,9 @@ def test_dedup_report_json_and_csv(wirecrawl, tmp_path):
     wirecrawl.reprocess(write_warc(tmp_path / "a.warc.gz", records, date=FETCHED))
     wirecrawl.run("dedup-report", "--store", wirecrawl.store, "-o", str(tmp_path / "r.json"))
     report = json.loads((tmp_path / "r.json").read_text())
-    assert report["totals"] == {"articles": len(labels), "stories": 10, "syndicated_stories": 4, "copies": 16}
+    # (a copy is a member on another outlet: each story's fifth member is a revision on a copying outlet)
+    assert report["totals"] == {"articles": len(labels), "stories": 10, "syndicated_stories": 4, "copies": 12,
+                                "revisions": 4, "duplicates": 0}
     assert report["params"]["shingle_size"] == 5
     assert len(report["stories"]) == 4 and all(s["size"] == 5 for s in report["stories"])
     first = min(report["stories"], key=lambda s: s["first_published"])

@@ -3,7 +3,6 @@ URLs claimed before they are fetched, each host fetched by one worker at a time,
 What they store is what a reprocess of all their archives stores."""
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -15,17 +14,8 @@ import redis
 from conftest import ROOT, Wirecrawl
 from newsnet import Held, ago, rss, slow
 from test_crawl import Crawl, _article, build_network, write_sources
-from test_fleet import filer as _filer, finish as _finish, stop_filer as _stop_filer
+from test_fleet import _results, filer as _filer, finish as _finish, stop_filer as _stop_filer
 from stories_fixtures import story
-
-
-def _results(w: Wirecrawl, tmp_path, name: str):
-    """The store's export and dedup report (less when and where it was made)."""
-    w.run("dedup-report", "--store", w.store, "-o", str(tmp_path / f"{name}.json"))
-    report = json.loads((tmp_path / f"{name}.json").read_text())
-    for key in ("generated_at", "store"):
-        report.pop(key)
-    return w.export(), report
 
 
 def _worker(c: Crawl, fleet_url: str, name: str, **settings) -> subprocess.Popen:

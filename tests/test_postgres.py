@@ -10,7 +10,7 @@ from conftest import SEED_PAGES, Wirecrawl
 from services import PostgresDatabases, _free_port
 
 from pipelines.model import RawRef
-from pipelines.store import ERRORS, NoStore, StoreBusy, StoreReadOnly, open_store
+from pipelines.store import ERRORS, NoStore, StoreBusy, StoreError, StoreReadOnly, open_store
 from saving import save
 from stories_fixtures import article, story
 
@@ -104,4 +104,20 @@ def test_text_is_ordered_as_python_orders_it(databases):
     for i, url in enumerate(urls):
         save(store, article(url, story(710 + i), "2025-03-01T10:00:00+00:00"), RawRef("x"), "sha", "v")
     assert [a["fetched_url"] for a in store.iter_articles()] == sorted(urls)
+    store.close()
+
+
+def test_a_store_of_schema_5_is_migrated_when_a_writer_opens_it(databases):
+    uri = databases.new()
+    store = open_store(uri)
+    with store.transaction() as db:
+        db.execute("ALTER TABLE articles DROP COLUMN credits")
+        db.execute("UPDATE store_meta SET value='5' WHERE key='schema_version'")
+    store.close()
+    with pytest.raises(StoreError, match="schema version 5: open it once to write"):
+        open_store(uri, read_only=True)
+    store = open_store(uri)   # a writer migrates it
+    assert store.db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("6",)
+    save(store, article("https://wire.example/1", story(700), "2025-03-01T10:00:00+00:00"), RawRef("x"), "sha", "v")
+    assert [a["credits"] for a in store.iter_articles()] == [[]]
     store.close()

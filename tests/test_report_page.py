@@ -2,6 +2,8 @@
 an empty store; hostile scraped strings; and the page in a real browser (headless Chromium)."""
 from __future__ import annotations
 
+import csv
+
 import dataclasses
 import re
 
@@ -46,8 +48,10 @@ def test_page_lists_every_story_and_member_with_relation_lag_and_changes(labelle
     stored = labelled.query("SELECT story_id, size FROM stories WHERE size >= 2 ORDER BY story_id")
     assert sorted((d.get("id"), int(text(d.cssselect(".copies")[0])) + 1) for d in doc.cssselect("details.story")) == stored
     assert text(doc.get_element_by_id("story-count")) == str(len(stored)) == "4"
-    assert text(doc.get_element_by_id("total-articles")) == "26" and text(doc.get_element_by_id("total-copies")) == "16"
-    assert "4 stories with copies written" in proc.stderr
+    # one definition: the syndicated copies (12), apart from the revisions on the copying outlets (4)
+    assert text(doc.get_element_by_id("total-articles")) == "26" and text(doc.get_element_by_id("total-copies")) == "12"
+    assert text(doc.get_element_by_id("total-versions")) == "4"
+    assert "4 stories written" in proc.stderr and "4 syndicated stories, 12 syndicated copies" in proc.stderr
     # summary: 4 wire stories, each with 3 syndicated copies (and a revision, which is not syndication)
     table = lambda name: [[text(c) for c in row] for row in doc.get_element_by_id(name).cssselect("tr")[1:]]  # noqa: E731
     assert table("wire-shares") == [["AP", "12", "100 %"]]
@@ -194,6 +198,16 @@ def test_page_in_headless_chromium(labelled, sqlite_wirecrawl, tmp_path, chromiu
     assert chromium.find_element(By.ID, "filter-count").text == f"0 of {stored} shown"
     assert console_errors(chromium) == []
     assert screenshot(chromium, "report.png").stat().st_size > 10_000
+
+    # the network's matrix is drawn, and its cells are the pairs of the network CSV
+    labelled.run("dedup-report", "--store", labelled.store, "-o", str(tmp_path / "network.csv"))
+    with open(tmp_path / "network.csv", newline="") as f:
+        pairs = {(r["origin_outlet"], r["copying_outlet"]): int(r["copies"]) for r in csv.DictReader(f)}
+    matrix = chromium.find_element(By.ID, "network-matrix")
+    assert matrix.is_displayed() and matrix.size["width"] > 100
+    cells = {(g.get_attribute("data-origin"), g.get_attribute("data-copier")): int(g.get_attribute("data-copies"))
+             for g in matrix.find_elements(By.CSS_SELECTOR, "g.pair[data-copies]")}
+    assert cells == pairs and sum(pairs.values()) == 12
 
     hostile = type(sqlite_wirecrawl)(tmp_path / "hostile")
     hostile.store_path.parent.mkdir()

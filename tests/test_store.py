@@ -81,8 +81,8 @@ def test_a_line_recurring_across_a_hosts_articles_is_learned_as_template_chrome(
 def test_export_formats_keep_the_field_order(wirecrawl, tmp_path):
     wirecrawl.reprocess(SEED_PAGES)
     fields = ["url", "fetched_url", "canonical_url", "title", "authors", "published", "modified", "site_name", "host",
-              "language", "description", "tags", "image", "image_caption", "image_credit", "wire_source", "standfirst", "summary", "text", "fetched_at",
-              "story_id", "relation", "similarity"]
+              "language", "description", "tags", "image", "image_caption", "image_credit", "wire_source", "credits", "standfirst", "summary", "text",
+              "fetched_at", "story_id", "relation", "similarity", "uncredited"]
     for name in ("out.jsonl", "out.json", "out.csv"):
         wirecrawl.run("export", "--store", wirecrawl.store, "-o", str(tmp_path / name))
     jsonl = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
@@ -250,7 +250,7 @@ def test_a_schema_1_store_is_migrated_and_keeps_what_it_learned_from(tmp_path):
     """)
     db.close()
     store = open_store(f"sqlite:///{path}")
-    assert store.db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("5",)
+    assert store.db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("6",)
     assert not store.db.execute("SELECT 1 FROM sqlite_master WHERE name LIKE 'host_lines%'").fetchall()
     rows = store.db.execute("SELECT fetched_url, host, lead, line_keys FROM article_lines ORDER BY fetched_url").fetchall()
     assert [(u, h, lead, sorted(k.split())) for u, h, lead, k in rows] == [
@@ -311,7 +311,7 @@ def test_a_schema_2_store_keeps_each_text_once_and_a_rerun_finds_nothing_changed
     _as_schema_2(tmp_path / "old.sqlite", articles)
 
     old, reference = (open_store(f"sqlite:///{tmp_path / name}.sqlite") for name in ("old", "reference"))
-    assert old.db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("5",)
+    assert old.db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("6",)
     query = "SELECT fetched_url, text, left_out FROM articles ORDER BY fetched_url"
     rows = old.db.execute(query).fetchall()
     assert rows == reference.db.execute(query).fetchall()
@@ -406,7 +406,7 @@ def test_a_store_of_a_newer_wirecrawl_is_refused_untouched_and_let_go(tmp_path, 
         opened.append(real(*args, factory=Tracked, **kwargs))
         return opened[-1]
     monkeypatch.setattr(sqlite_store.sqlite3, "connect", connect)
-    with pytest.raises(StoreError, match="schema version 99, this wirecrawl expects 5"):
+    with pytest.raises(StoreError, match="schema version 99, this wirecrawl expects 6"):
         open_store(f"sqlite:///{path}")
     assert opened == []
     monkeypatch.undo()
@@ -431,5 +431,5 @@ def test_a_schema_4_store_gains_the_standfirst_and_summary_columns_and_keeps_its
     after = wirecrawl.export()
     assert after == [dict(row, standfirst=None, summary=[]) for row in before]
     db = sqlite3.connect(path)
-    assert db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("5",)
+    assert db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("6",)
     assert {"standfirst", "summary"} <= {r[1] for r in db.execute("PRAGMA table_info(articles)")}

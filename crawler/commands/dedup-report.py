@@ -18,10 +18,12 @@ class Command(ScrapyCommand):
     default_settings = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
-        return "-o FILE [--store URI] [--since DATE] [--until DATE] [--min-copies N] [--host HOST] [--max-stories N]"
+        return ("-o FILE [--store URI] [--since DATE] [--until DATE] [--min-copies N] [--host HOST] [--max-stories N] "
+                "[--sources PATH]")
 
     def short_desc(self) -> str:
-        return "Write the syndicated stories to FILE (.json, .csv with one row per copy, or an .html page)"
+        return ("Write the syndicated stories to FILE (.json, .csv with one row per member, ...network.csv with one "
+                "row per pair of outlets, or an .html page)")
 
     def add_options(self, parser: argparse.ArgumentParser) -> None:
         super().add_options(parser)
@@ -35,6 +37,9 @@ class Command(ScrapyCommand):
         parser.add_argument("--max-stories", metavar="N", type=int, default=DEFAULT_MAX_STORIES,
                             help=f"HTML only: show the N largest stories (default {DEFAULT_MAX_STORIES}); "
                                  "the page says how many it left out")
+        parser.add_argument("--sources", metavar="PATH",
+                            help="the outlet list whose names name the outlets (default: the SOURCES setting; "
+                                 "outlets it does not list are named by host)")
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if not opts.output:
@@ -48,7 +53,8 @@ class Command(ScrapyCommand):
             self.exitcode = 2
             return
         try:
-            report = build(store.stories(), uri, opts.since, opts.until, opts.min_copies, opts.host)
+            report = build(store.stories(), uri, opts.since, opts.until, opts.min_copies, opts.host,
+                           _outlet_names(opts.sources or self.settings.get("SOURCES")))
             if fmt == "html":
                 from pipelines.report import page  # matplotlib and jinja2: loaded only for the page
 
@@ -68,9 +74,22 @@ class Command(ScrapyCommand):
         t = report["totals"]
         left_out = len(report["stories"]) - n
         more = f"; {left_out} more left out, see --max-stories" if left_out else ""
-        print(f"dedup report: {_n(n, 'story', 'stories')} with copies written to {opts.output}{more} "
-              f"({_n(t['articles'], 'article')} in {_n(t['stories'], 'story', 'stories')}, "
-              f"{t['syndicated_stories']} syndicated, {_n(t['copies'], 'copy', 'copies')})", file=sys.stderr)
+        print(f"dedup report: {_n(n, 'story', 'stories')} written to {opts.output}{more} "
+              f"({_n(t['articles'], 'article')} in {_n(t['stories'], 'story', 'stories')}; "
+              f"{_n(t['syndicated_stories'], 'syndicated story', 'syndicated stories')}, "
+              f"{_n(t['copies'], 'syndicated copy', 'syndicated copies')})", file=sys.stderr)
+
+
+def _outlet_names(path: str | None) -> dict[str, str]:
+    """Outlet names by site, from the outlet list (none when it cannot be read: outlets are then named by host)."""
+    from crawler.outlets import OutletsError, load_outlets
+    from pipelines.model import site_of
+
+    try:
+        outlets = load_outlets(path) if path else []
+    except OutletsError:
+        return {}
+    return {site_of(h.split(":")[0] if h.count(":") == 1 else h): o.name for o in outlets for h in sorted(o.hosts)}
 
 
 def _n(count: int, one: str, many: str | None = None) -> str:

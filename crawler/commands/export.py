@@ -11,6 +11,7 @@ from scrapy.exceptions import UsageError
 from crawler.options import store_uri
 from pipelines.export import ExportError, export_format, write
 from pipelines.store import ERRORS, NoStore, StoreError, open_store
+from pipelines.stories.credit import with_uncredited
 
 
 class Command(ScrapyCommand):
@@ -41,7 +42,7 @@ class Command(ScrapyCommand):
             self.exitcode = 2
             return
         try:
-            n = write(store.iter_articles(), opts.output)
+            n = write(with_uncredited(store.iter_articles()), opts.output)
         except ERRORS as exc:  # a damaged store: nothing half-written is left
             print(f"export: {store.failure(exc, 'read')}", file=sys.stderr)
             self.exitcode = 2

@@ -34,6 +34,8 @@ _env.filters["when"] = lambda iso: _when(iso)  # defined below
 _env.filters["lag"] = lambda seconds: _duration(seconds, "same time")
 _env.filters["duration"] = lambda seconds: _duration(seconds, "0 min")
 _env.filters["pct"] = lambda x: f"{100 * x:.0f} %"
+_env.filters["plural"] = lambda n, one, many=None: f"{n} {one if n == 1 else many or one + 's'}"
+_env.filters["noun"] = lambda n, one, many=None: one if n == 1 else many or one + "s"
 
 
 def write(report: dict, tables, target: str, max_stories: int = DEFAULT_MAX_STORIES) -> int:
@@ -53,19 +55,20 @@ def render(report: dict, tables, max_stories: int = DEFAULT_MAX_STORIES) -> tupl
     page = _env.get_template("page.html.j2").render(
         report=report, totals=report["totals"], filters=report["filters"], listed=len(stories),
         left_out=len(stories) - len(shown), max_stories=max_stories,
-        stories=[_story(s, texts) for s in shown], summary=_summary(stories),
+        stories=[_story(s, texts) for s in shown], summary=_summary(stories), credit=_credit(stories),
+        matrix=_matrix(report["network"]["pairs"]), network=report["network"],
         script=SCRIPT, csp=_csp(SCRIPT), generated=_when(report["generated_at"]))
     return page, len(shown)
 
 
 def _story(s: dict, texts: dict[str, str]) -> dict:
-    origin_t = datetime.fromisoformat(s["_t"][0])
     origin_title = _norm(s["origin"]["title"])
     origin = Origin(texts.get(s["_fetched"][0]))
+    urls = Counter(m["url"] for m in s["members"])
     members = []
-    for m, fetched, t in zip(s["members"], s["_fetched"], s["_t"]):
+    for m, fetched in zip(s["members"], s["_fetched"]):
         is_origin = fetched == s["_fetched"][0]
-        members.append({**m, "lag": (datetime.fromisoformat(t) - origin_t).total_seconds(),
+        members.append({**m, "lag": m["lag_seconds"], "shared_url": urls[m["url"]] > 1,
                         "retitled": not is_origin and _norm(m["title"]) != origin_title,
                         "changes": None if is_origin else origin.compare(texts.get(fetched))})
     return {**s, "members": members, "copies": s["size"] - 1, "outlets": len(s["hosts"])}
@@ -76,13 +79,13 @@ def _summary(stories: list[dict]) -> dict:
     by_wire, republishers, republished, lags = Counter(), Counter(), Counter(), []
     for s in stories:
         wire = s["origin"]["wire_source"] or "no wire credit"
-        t0 = datetime.fromisoformat(s["_t"][0])
-        for m, t in zip(s["members"], s["_t"]):
+        for m in s["members"]:
             if m["relation"] == "syndicated":
                 by_wire[wire] += 1
                 republishers[m["host"]] += 1
                 republished[s["origin"]["host"]] += 1
-                lags.append((datetime.fromisoformat(t) - t0).total_seconds())
+                if m["lag_seconds"] is not None:   # (a time without a zone: not charted)
+                    lags.append(m["lag_seconds"])
     copies = sum(by_wire.values())
     out = {"wire_shares": [(w, n, n / copies) for w, n in by_wire.most_common()] if copies else [],
            "republishers": republishers.most_common(TOP), "republished": republished.most_common(TOP), "charts": []}
@@ -104,6 +107,40 @@ def _summary(stories: list[dict]) -> dict:
         out["charts"].append(("Syndicated copies per wire source", charts.bars(
             "wires", [w for w, _, _ in out["wire_shares"]], [n for _, n, _ in out["wire_shares"]], "", "syndicated copies")))
     return out
+
+
+def _credit(stories: list[dict]) -> list[dict]:
+    """Per outlet: its copies of wire stories, how many credit no wire, and those (the examples)."""
+    by: dict[str, dict] = {}
+    for s in stories:
+        for m in s["members"]:
+            if m["uncredited"] is None or m["relation"] != "syndicated":
+                continue
+            row = by.setdefault(m["host"], {"outlet": m["host"], "copies": 0, "uncredited": 0, "examples": []})
+            row["copies"] += 1
+            if m["uncredited"]:
+                row["uncredited"] += 1
+                row["examples"].append({"story_id": s["story_id"], "title": m["title"] or m["url"], "url": m["url"],
+                                        "wire": ", ".join(s["origin"]["wire"])})
+    rows = sorted(by.values(), key=lambda r: (-r["uncredited"], -r["copies"], r["outlet"]))
+    for r in rows:
+        r["share"] = r["uncredited"] / r["copies"]
+    return rows
+
+
+def _matrix(pairs: list[dict], top: int = TOP) -> dict:
+    """The top origin outlets (rows) and copying outlets (columns) by copies, with each cell's pair and a
+    shade from 0 to 1 (copies over the largest cell)."""
+    by_origin, by_copier = Counter(), Counter()
+    for p in pairs:
+        by_origin[p["origin_outlet"]] += p["copies"]
+        by_copier[p["copying_outlet"]] += p["copies"]
+    rows = [o for o, _ in sorted(by_origin.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
+    cols = [c for c, _ in sorted(by_copier.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
+    cells = {(p["origin_outlet"], p["copying_outlet"]): p for p in pairs}
+    most = max((p["copies"] for p in pairs), default=1)
+    grid = [[(cells.get((r, c)), cells[(r, c)]["copies"] / most if (r, c) in cells else 0.0) for c in cols] for r in rows]
+    return {"rows": rows, "cols": cols, "grid": grid}
 
 
 def _bucket(lo: int, hi: int | None) -> str:

@@ -42,7 +42,7 @@ def parse_byline(line: str) -> Byline | None:
                                for t in body.replace(",", " ").split()):
         return None  # "The staff voted on Tuesday" is a sentence, not a byline
     out = Byline()
-    for part in re.split(_AND, body):
+    for part in _agencies_apart(re.split(_AND, body), out.agencies):
         agency = wire.agency_of(part)
         if agency:
             out.agencies.append(agency)
@@ -52,6 +52,20 @@ def parse_byline(line: str) -> Byline | None:
             out.people.append(name)
     if not out.people and not out.agencies:
         return None
+    return out
+
+
+def _agencies_apart(parts: list[str], agencies: list[str]) -> list[str]:
+    """The parts of a byline with a trailing agency taken off each ("Jane Doe Associated Press"), into
+    `agencies`."""
+    out = []
+    for part in parts:
+        split = wire.trailing_agency(part.strip()) if not wire.agency_of(part) else None
+        if split is not None:
+            part, agency = split
+            if agency not in agencies:
+                agencies.append(agency)
+        out.append(part)
     return out
 
 
@@ -79,7 +93,7 @@ def normalise_authors(raw: list[str]) -> tuple[list[str], list[str]]:
     people: list[str] = []
     agencies: list[str] = []
     for item in raw:
-        for part in re.split(_AND, _BYLINE_START.sub("", item.strip())):
+        for part in _agencies_apart(re.split(_AND, _BYLINE_START.sub("", item.strip())), agencies):
             part = part.strip(" .,:;-–—|")
             if not part:
                 continue

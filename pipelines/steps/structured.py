@@ -27,6 +27,7 @@ class Structured:
     site_name: str | None = None
     canonical_url: str | None = None
     authors: list[str] = field(default_factory=list)
+    credited: list[str] = field(default_factory=list)   # JSON-LD sourceOrganization and provider names
     published: str | None = None
     modified: str | None = None
     description: str | None = None
@@ -56,6 +57,7 @@ def read_structured(tree: lxml_html.HtmlElement, jsonld: bool = True, tags: bool
     s.authors = [n for a in _as_list(ld.get("author")) + _as_list(ld.get("creator")) for n in _names(a)] or [
         a for key in _AUTHOR_TAGS for a in meta.getall(key) if not a.startswith(("http", "@"))] or (
         _rel_author(tree) if tags else [])
+    s.credited = [n for key in ("sourceOrganization", "provider") for a in _as_list(ld.get(key)) for n in _names(a)]
     s.published = (_name(ld.get("datePublished")) or _name(ld.get("dateCreated"))
                    or next((meta.get(k) for k in _DATE_TAGS if meta.get(k)), None) or _time_element(tree))
     s.modified = (_text(ld.get("dateModified")) or meta.get("article:modified_time")

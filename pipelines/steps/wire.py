@@ -1,4 +1,4 @@
-"""Wire source: which news agency a story comes from (AP, Reuters, AFP, ...)."""
+"""Wire source: which news agency a story comes from (AP, Reuters, AFP, ...), and where the page credits it."""
 from __future__ import annotations
 
 import re
@@ -38,7 +38,15 @@ AGENCIES = {
 HOST_LABELS = {"apnews", "ap", "reuters", "afp", "upi", "dpa", "efe", "ansa", "xinhua", "bloomberg", "pa",
                "anp", "apa", "belga", "yonhap", "yna", "tass", "interfax", "aa", "pap", "ctk", "lusa",
                "europapress", "jiji", "kyodonews", "aap", "thecanadianpress", "ntb", "ritzau"}
+_HOST_AGENCY = {"apnews": "AP", "ap": "AP", "yna": "Yonhap", "aa": "Anadolu", "ctk": "ČTK", "kyodonews": "Kyodo",
+                "thecanadianpress": "Canadian Press", "europapress": "Europa Press"}
 _NAMED = {code: re.compile(p, re.I) for code, p in AGENCIES.items()}
+_CODE_OF_LABEL = {code.lower().replace(" ", ""): code for code in AGENCIES}
+# "(Reporting by Jane Doe; Editing by John Roe)": Reuters' own tagline
+_REUTERS_TAGLINE = re.compile(r"^\(?\s*(additional )?(reporting|writing) by\b.*\b(editing|edited) by\b", re.I)
+_CONTRIBUTED = re.compile(r"contributed to this (report|story|article)", re.I)
+_COPYRIGHT = re.compile(r"^\W*(copyright|©|\(c\))", re.I)
+_PHOTO_NOTE = re.compile(r"\b(photo|image|picture|video|getty|illustration)\b", re.I)
 _CODES = "|".join(["AP", "Reuters", "AFP", "UPI", "dpa", "EFE", "ANSA", "Xinhua", "Bloomberg", "PA"])
 # "LOS ANGELES (AP) —", "NEW YORK, March 4 (Reuters) -", "PARIS (AFP) -"
 _DATELINE = re.compile(r"^[A-Z][A-Za-z\d .,'’/-]{1,60}\((" + _CODES + r")\)\s*[—–-]")
@@ -62,6 +70,17 @@ def from_dateline(lines: list[str]) -> str | None:
     return None
 
 
+def datelines(lines: list[str]) -> list[str]:
+    """Agencies of every dateline in the text, not only the one it opens with (a page may run wire copy
+    further down)."""
+    found: list[str] = []
+    for line in lines:
+        m = _DATELINE.match(line)
+        if m and m.group(1) not in found:
+            found.append(m.group(1))
+    return found
+
+
 def from_notes(notes: list[str]) -> str | None:
     """From a tagline or a text credit ("Copyright 2025 The Associated Press", "Photo: Reuters" aside)."""
     for note in notes:
@@ -70,4 +89,50 @@ def from_notes(notes: list[str]) -> str | None:
         for code, pattern in _NAMED.items():
             if pattern.search(note):
                 return code
+    return None
+
+
+def host_agency(host: str) -> str | None:
+    """The agency whose own site this host is (apnews.com: AP), if it is one."""
+    labels = host.lower().split(".")[:-1]
+    label = labels[-1] if labels else ""
+    if label not in HOST_LABELS:
+        return None
+    return _HOST_AGENCY.get(label) or _CODE_OF_LABEL.get(label)
+
+
+def agencies_in(text: str) -> list[str]:
+    """Every agency a credit line names ("ROBYN BECK/AFP via Getty Images": AFP)."""
+    return [code for code, pattern in _NAMED.items() if pattern.search(text)]
+
+
+def tagline_agencies(notes: list[str], lines: list[str]) -> list[str]:
+    """Agencies credited by a tagline: a removed copyright line ("Copyright 2025 The Associated Press"), or a
+    short line of the page ("(Reporting by ...; Editing by ...)", "The Associated Press contributed to
+    this report", "© 2025 Reuters"), in the body or beside it (extraction may leave it out). Photo
+    credits name the photo's source, not the story's."""
+    found: list[str] = []
+    for note in notes:
+        if not _PHOTO_NOTE.search(note):
+            found += [a for a in agencies_in(note) if a not in found]
+    for line in lines:
+        if len(line) > 200 or _PHOTO_NOTE.search(line):
+            continue
+        if _REUTERS_TAGLINE.search(line) and "Reuters" not in found:
+            found.append("Reuters")
+        elif _CONTRIBUTED.search(line) or _COPYRIGHT.search(line):
+            found += [a for a in agencies_in(line) if a not in found]
+    return found
+
+
+_TRAILING = {code: re.compile(rf"[\s,/–—-]+(?:of\s+|for\s+)?(?:{p})\s*$", re.I) for code, p in AGENCIES.items()}
+
+
+def trailing_agency(text: str) -> tuple[str, str] | None:
+    """A name followed by its agency ("JANE WIREWRITER Associated Press", "Jane Doe, Reuters"): (the name,
+    the agency's code)."""
+    for code, pattern in _TRAILING.items():
+        m = pattern.search(text)
+        if m and m.start() > 0:
+            return text[:m.start()].strip(" ,/-–—"), code
     return None

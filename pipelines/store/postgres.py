@@ -19,8 +19,11 @@ from psycopg import sql as pgsql
 from .base import NoStore, StoreBusy, StoreDamaged, StoreError, StoreFull, StoreReadOnly
 from .sql import _ARTICLE_COLUMNS, SQLStore
 
-SCHEMA_VERSION = "5"
-OLDER: tuple[str, ...] = ()   # no older PostgreSQL schema yet: its migrations go here, as sqlite_migrations'
+SCHEMA_VERSION = "6"
+OLDER: tuple[str, ...] = ("5",)
+_MIGRATIONS = {   # from each older version to the next, in one transaction
+    "5": ["ALTER TABLE articles ADD COLUMN IF NOT EXISTS credits TEXT COLLATE \"C\" NOT NULL DEFAULT '[]'"],
+}
 _LOCK_KEY = 0x77697265   # "wire": the advisory lock of the writer, one per database
 
 
@@ -182,8 +185,15 @@ class PostgresStore(SQLStore):
         schema = resources.files("pipelines.store").joinpath("schema_postgres.sql").read_text()
         with self.db.conn.transaction():
             db.execute("SELECT pg_advisory_xact_lock(?)", (_LOCK_KEY + 1,))   # two first writers make it once
-            db.execute(schema)
-            db.execute("INSERT INTO store_meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING", (SCHEMA_VERSION,))
+            if version is None:
+                db.execute(schema)
+                db.execute("INSERT INTO store_meta VALUES ('schema_version', ?) ON CONFLICT DO NOTHING",
+                           (SCHEMA_VERSION,))
+                return
+            for older in OLDER[OLDER.index(version):]:
+                for statement in _MIGRATIONS[older]:
+                    db.execute(statement)
+            db.execute("UPDATE store_meta SET value=? WHERE key='schema_version'", (SCHEMA_VERSION,))
 
     def close(self) -> None:
         if self._db is not None:

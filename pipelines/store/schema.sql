@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS articles (
     wire_source TEXT,
     standfirst TEXT,                 -- the dek: apart from the body
     summary TEXT NOT NULL DEFAULT '[]',  -- JSON list: the summary bullets
+    credits TEXT NOT NULL DEFAULT '[]',  -- JSON list: [{"agency", "where"}], what credits a wire
     left_out TEXT NOT NULL,          -- JSON: the cleaned paragraphs `text` leaves out (steps/templates.body)
     text TEXT NOT NULL,              -- the body: the cleaned paragraphs less the host's template lines
     fetched_at TEXT NOT NULL,

@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS articles (
     wire_source TEXT COLLATE "C",
     standfirst TEXT COLLATE "C",
     summary TEXT COLLATE "C" NOT NULL DEFAULT '[]',
+    credits TEXT COLLATE "C" NOT NULL DEFAULT '[]',
     left_out TEXT COLLATE "C" NOT NULL,
     text TEXT COLLATE "C" NOT NULL,
     fetched_at TEXT COLLATE "C" NOT NULL,

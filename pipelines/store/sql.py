@@ -17,7 +17,7 @@ _ARTICLE_COLUMNS = (
     "fetched_url", "url", "canonical_url", "title", "authors", "published", "modified", "site_name",
     "host", "language", "description", "tags", "image", "image_caption", "image_credit", "wire_source",
     "left_out", "text", "fetched_at", "archive_path", "archive_offset", "body_sha1", "standfirst", "summary",
-    "extractor_version",   # last: a row equal but for it is unchanged
+    "credits", "extractor_version",   # last: a row equal but for it is unchanged
 )
 _REJECT_COLUMNS = ("fetched_url", "kind", "reason", "detail", "fetched_at", "archive_path",
                    "archive_offset", "body_sha1", "extractor_version")
@@ -209,14 +209,18 @@ class SQLStore:
 
     # -- reading ------------------------------------------------------------------------------
     def iter_articles(self) -> Iterator[dict]:
+        """Every article with its place in its story, and its story's origin's host and credits
+        (`origin_host`, `origin_credits`: what stories.credit needs)."""
+        fields = [f for f in EXPORT_FIELDS if f != "uncredited"]
         columns = ", ".join("st.story_id" if f == "story_id" else f"m.{f}" if f in STORY_FIELDS else f"a.{f}"
-                            for f in EXPORT_FIELDS)
-        for row in self.stream(f"SELECT {columns} FROM articles a LEFT JOIN story_members m ON m.article = a.id "
-                               "LEFT JOIN stories st ON st.id = m.story ORDER BY a.url, a.fetched_url"):
-            item = dict(zip(EXPORT_FIELDS, row))
-            item["authors"] = json.loads(item["authors"])
-            item["tags"] = json.loads(item["tags"])
-            item["summary"] = json.loads(item["summary"])
+                            for f in fields)
+        for row in self.stream(f"SELECT {columns}, o.host, o.credits FROM articles a "
+                               "LEFT JOIN story_members m ON m.article = a.id LEFT JOIN stories st ON st.id = m.story "
+                               "LEFT JOIN articles o ON o.fetched_url = st.origin_url ORDER BY a.url, a.fetched_url"):
+            item = dict(zip(fields, row))
+            for key in ("authors", "tags", "summary", "credits"):
+                item[key] = json.loads(item[key])
+            item["origin_host"], item["origin_credits"] = row[-2], json.loads(row[-1]) if row[-1] else []
             yield item
 
 
@@ -231,7 +235,7 @@ def _article_row(p: Saving) -> tuple:
     return (a.fetched_url, a.url, a.canonical_url, a.title, json.dumps(a.authors), a.published,
             a.modified, a.site_name, a.host, a.language, a.description, json.dumps(a.tags), a.image,
             a.image_caption, a.image_credit, a.wire_source, a.body.left_out, a.body.text, a.fetched_at, p.ref.path,
-            p.ref.offset, p.body_sha1, a.standfirst, json.dumps(a.summary), p.version)
+            p.ref.offset, p.body_sha1, a.standfirst, json.dumps(a.summary), json.dumps(a.credits), p.version)
 
 
 def _reject_row(p: Saving) -> tuple:

@@ -10,8 +10,8 @@ from typing import Iterator
 from ..model import site_of
 from ..steps import templates   # (schema 2 -> 3 rewrites each article's lines in the format `templates.split` writes)
 
-SCHEMA_VERSION = "5"
-OLDER = ("1", "2", "3", "4")
+SCHEMA_VERSION = "6"
+OLDER = ("1", "2", "3", "4", "5")
 _V4_COLUMNS = (
     "fetched_url", "url", "canonical_url", "title", "authors", "published", "modified", "site_name",
     "host", "language", "description", "tags", "image", "image_caption", "image_credit", "wire_source",
@@ -27,8 +27,10 @@ def migrate(db: sqlite3.Connection, version: str | None, schema: str) -> None:
         _migrate_from_2(db)
     if version in ("1", "2", "3"):
         _migrate_from_3(db, schema)
-    if version in OLDER:
+    if version in ("1", "2", "3", "4"):
         _migrate_from_4(db)
+    if version in OLDER:
+        _migrate_from_5(db)
 
 
 def schema_version(db: sqlite3.Connection) -> str | None:
@@ -124,6 +126,16 @@ def _migrate_from_4(db: sqlite3.Connection) -> None:
         if "summary" not in have:
             db.execute("ALTER TABLE articles ADD COLUMN summary TEXT NOT NULL DEFAULT '[]'")
         db.execute("UPDATE store_meta SET value='5' WHERE key='schema_version'")
+
+
+def _migrate_from_5(db: sqlite3.Connection) -> None:
+    """Schema 6 keeps what credits a wire on each article (`credits`); older rows have none until they are
+    extracted again (the extractor version changed with it)."""
+    with db:
+        db.execute("BEGIN IMMEDIATE")
+        if "credits" not in {r[1] for r in db.execute("PRAGMA table_info(articles)")}:
+            db.execute("ALTER TABLE articles ADD COLUMN credits TEXT NOT NULL DEFAULT '[]'")
+        db.execute("UPDATE store_meta SET value='6' WHERE key='schema_version'")
 
 
 def _key_by_id(db: sqlite3.Connection, schema: str) -> None:

@@ -361,10 +361,14 @@ class StoryTables:
 
     def totals(self) -> dict[str, int]:
         articles, = self.db.execute("SELECT COUNT(*) FROM articles").fetchone()
-        stories, syndicated, copies = self.db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN size >= 2 THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN size >= 2 THEN size - 1 ELSE 0 END), 0) "
-            "FROM stories").fetchone()
-        return {"articles": articles, "stories": stories, "syndicated_stories": syndicated, "copies": copies}
+        stories, = self.db.execute("SELECT COUNT(*) FROM stories").fetchone()
+        syndicated, copies, others = self.db.execute(
+            "SELECT COUNT(DISTINCT CASE WHEN relation = 'syndicated' THEN story END), "
+            "COALESCE(SUM(CASE WHEN relation = 'syndicated' THEN 1 ELSE 0 END), 0), "
+            "COALESCE(SUM(CASE WHEN relation IN ('revision', 'duplicate') THEN 1 ELSE 0 END), 0) "
+            "FROM story_members").fetchone()
+        return {"articles": articles, "stories": stories, "syndicated_stories": syndicated, "copies": copies,
+                "other_versions": others}
 
     def texts(self, fetched_urls: list[str]) -> dict[str, str]:
         """fetched_url -> cleaned text, for the report's diffs."""
@@ -379,7 +383,7 @@ class StoryTables:
         """Every story member with what the report shows, grouped by story."""
         yield from self.db.execute(
             "SELECT st.story_id, st.origin_url, st.reason, a.fetched_url, a.url, a.host, a.title, s.t, a.published, "
-            "a.wire_source, m.relation, m.similarity, a.standfirst FROM story_members m "
+            "a.wire_source, m.relation, m.similarity, a.standfirst, a.credits FROM story_members m "
             "JOIN stories st ON st.id = m.story JOIN articles a ON a.id = m.article "
             "JOIN signatures s ON s.article = m.article ORDER BY m.story, s.t, a.fetched_url")
 
