@@ -87,7 +87,10 @@ def build_store(path: Path, n_articles: int, seed: int = 1) -> dict:
         n_story += 1
         made += size
     with store.transaction():
-        db.executemany(f"INSERT INTO articles VALUES ({', '.join('?' * 24)})", articles)
+        db.executemany("INSERT INTO articles (id, fetched_url, url, canonical_url, title, authors, published, modified, "
+                       "site_name, host, language, description, tags, image, image_caption, image_credit, wire_source, "
+                       "left_out, text, fetched_at, archive_path, archive_offset, body_sha1, extractor_version) "
+                       f"VALUES ({', '.join('?' * 24)})", articles)
         db.executemany("INSERT INTO signatures (article, fetched_url, t, text_hash, n_shingles, minhash, shingles) "
                        "VALUES (?, ?, ?, ?, ?, ?, ?)", signatures)
         db.executemany("INSERT INTO stories VALUES (?, ?, ?, ?, ?)", stories)

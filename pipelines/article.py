@@ -57,7 +57,8 @@ def process_page(page: Page, options: ExtractOptions) -> Article | Rejected:
         return Rejected.not_article(page, *rejected)
     article = _article(page, meta, cleaned, body, title, (url, canonical, host))
     article.standfirst, article.summary = standfirst, summary
-    _credit(article.credits, wire.tagline_agencies([], _short_blocks(tree)), "tagline")   # (beside the body too)
+    beside = wire.tagline_agencies([], _short_blocks(tree), copyright_lines=False)   # (left out of the body)
+    _credit(article.credits, beside, "tagline")
     _shown_metadata(article, tree, options)
     return article
 

@@ -139,6 +139,8 @@ def test_credit_rules_positive_and_negative():
     assert wire.tagline_agencies([], ["(Reporting by Jane Doe; Editing by John Roe)"]) == ["Reuters"]
     assert wire.tagline_agencies([], ["The Associated Press contributed to this report."]) == ["AP"]
     assert wire.tagline_agencies(["Photo: Reuters"], ["Reuters reported that prices rose on Monday."]) == []
+    assert wire.tagline_agencies([], ["© 2025 Reuters. All rights reserved."]) == ["Reuters"]
+    assert wire.tagline_agencies([], ["© 2025 Reuters. All rights reserved."], copyright_lines=False) == []  # chrome
     assert wire.datelines(["A first paragraph.", "LONDON (AP) — Wire copy further down."]) == ["AP"]
     assert wire.datelines(["LONDON — no agency here."]) == []
     assert wire.host_agency("apnews.com") == "AP" and wire.host_agency("www.reuters.com") == "Reuters"

@@ -22,6 +22,8 @@ class Command(ScrapyCrawl):
                 "  -s STORE_URI=URI       the store (default sqlite:///data/wirecrawl.sqlite)\n"
                 "  -s ARCHIVE_DIR=DIR     where the WARC files go (default data/archive/)\n"
                 "  -s CONTACT=EMAIL       how sites can reach you; sent in the User-Agent (set it)\n"
+                "  -s FLEET_REDIS=URL     crawl as one worker of a fleet whose filer (scrapy file) stores\n"
+                "                         the results (README: Running a fleet)\n"
                 "  -L INFO                Scrapy's own log too (by default: warnings, progress, the summary)\n\n"
                 "Exit status 2 when the run cannot start (a bad outlet list, another run on the store, an\n"
                 "unusable store) or when the store fails during it.")

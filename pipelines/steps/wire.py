@@ -106,11 +106,12 @@ def agencies_in(text: str) -> list[str]:
     return [code for code, pattern in _NAMED.items() if pattern.search(text)]
 
 
-def tagline_agencies(notes: list[str], lines: list[str]) -> list[str]:
+def tagline_agencies(notes: list[str], lines: list[str], copyright_lines: bool = True) -> list[str]:
     """Agencies credited by a tagline: a removed copyright line ("Copyright 2025 The Associated Press"), or a
     short line of the page ("(Reporting by ...; Editing by ...)", "The Associated Press contributed to
-    this report", "© 2025 Reuters"), in the body or beside it (extraction may leave it out). Photo
-    credits name the photo's source, not the story's."""
+    this report", "© 2025 Reuters"), in the body or beside it (extraction may leave it out; beside it,
+    `copyright_lines` False, a copyright line may be the site's chrome). Photo credits name the photo's
+    source, not the story's."""
     found: list[str] = []
     for note in notes:
         if not _PHOTO_NOTE.search(note):
@@ -120,7 +121,7 @@ def tagline_agencies(notes: list[str], lines: list[str]) -> list[str]:
             continue
         if _REUTERS_TAGLINE.search(line) and "Reuters" not in found:
             found.append("Reuters")
-        elif _CONTRIBUTED.search(line) or _COPYRIGHT.search(line):
+        elif _CONTRIBUTED.search(line) or (copyright_lines and _COPYRIGHT.search(line)):
             found += [a for a in agencies_in(line) if a not in found]
     return found
 

@@ -14,6 +14,7 @@ from .sql import SQLStore
 from .sqlite_migrations import OLDER, SCHEMA_VERSION, migrate, schema_version
 
 _ROOM = 64 * 1024 * 1024   # what a full store asks to be freed at least: a few commit groups, WAL included
+_RESERVE = 256 * 1024      # kept free beside a writer's store, so that a full disk still records the run's end
 
 
 def failure(path: Path, exc: BaseException, doing: str = "use") -> StoreError:
@@ -50,6 +51,7 @@ class SQLiteStore(SQLStore):
         super().__init__()
         self.path = path
         self._savepoints = 0
+        self._reserve: Path | None = None
 
     @classmethod
     def from_uri(cls, uri: str) -> "SQLiteStore":
@@ -136,6 +138,12 @@ class SQLiteStore(SQLStore):
         if self._db is not None:
             self._db.close()
             self._db = None
+        self._free_reserve()
+
+    def _free_reserve(self) -> None:
+        if self._reserve is not None:
+            self._reserve.unlink(missing_ok=True)
+            self._reserve = None
 
     @contextmanager
     def transaction(self):
@@ -179,13 +187,25 @@ class SQLiteStore(SQLStore):
         self._forget()
 
     def failure(self, exc: BaseException, doing: str = "use") -> StoreError:
-        return failure(self.path, exc, doing)
+        error = failure(self.path, exc, doing)
+        if isinstance(error, StoreFull):
+            self._free_reserve()   # (room for the run's record to say it failed)
+        return error
 
     def writer_lock(self, command: str):
-        """Hold the store for one writing run (see lock.py); raises StoreBusy naming the run that holds it."""
+        """Hold the store for one writing run (see lock.py); raises StoreBusy naming the run that holds it.
+        The writer keeps a little room of its own on the store's disk, given back when the disk fills."""
         from .lock import WriterLock
 
-        return WriterLock(self.sidecar("lock"), command)
+        lock = WriterLock(self.sidecar("lock"), command)
+        reserve = self.sidecar("reserve")
+        try:
+            with open(reserve, "wb") as out:
+                out.write(bytes(_RESERVE))
+            self._reserve = reserve
+        except OSError:   # (already full, or not ours to write: the run says so on its first write)
+            reserve.unlink(missing_ok=True)
+        return lock
 
     def sidecar(self, name: str) -> Path:
         """A file or folder beside the database that belongs to it (the run lock, the saved band index),
