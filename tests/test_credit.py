@@ -129,6 +129,16 @@ def test_the_network_counts_lags_and_medians_of_each_pair(wirecrawl, tmp_path):
         ((o, c, 4) for o, c in expected), key=lambda t: (-t[2], t[0], t[1]))
     assert sorted(r["outlet"] for r in network["behind_wire"]) == sorted(c for _, c in expected)
 
+    # outlets the outlet list names are named by it (by site: www. or not), the others by host
+    sources = tmp_path / "sources.toml"
+    sources.write_text('[[outlet]]\nname = "The Wire"\nfeeds = ["https://apnews.example/rss.xml"]\n\n'
+                       '[[outlet]]\nname = "Daily"\nsitemaps = ["https://daily.example/sitemap.xml"]\n')
+    wirecrawl.run("dedup-report", "--store", wirecrawl.store, "-o", str(tmp_path / "named-network.csv"),
+                  "--sources", str(sources))
+    with open(tmp_path / "named-network.csv", newline="") as f:
+        named = sorted((r["origin_outlet"], r["copying_outlet"]) for r in csv.DictReader(f))
+    assert named == sorted(("The Wire", {"www.daily.example": "Daily"}.get(c, c)) for _, c in expected)
+
 
 def test_credit_rules_positive_and_negative():
     from pipelines.steps import wire
