@@ -302,6 +302,30 @@ def test_a_redis_restarted_empty_mid_run_loses_nothing(tmp_path, store_uris):
         server.stop()
 
 
+def test_an_outlet_finished_before_redis_was_emptied_is_not_leased_again_on_what_is_left(tmp_path, fleet_url,
+                                                                                         capfd):
+    """Worker A crawled outlet Wire; Redis is emptied; worker B, which has not noticed yet, finds no finished
+    mark for Wire: the lease checks the epoch B joined, so B does not take Wire, and A, at its next commit,
+    says again that Wire is finished. A URL claimed after the loss is claimed on what Redis holds now."""
+    from pipelines.fleet.worker import FleetWorker
+
+    a, b = (FleetWorker(fleet_url, f"sqlite:///{tmp_path / 'none.sqlite'}", ExtractOptions()) for _ in "ab")
+    assert a.lease("outlet", "Wire") and not b.lease("outlet", "Wire")
+    a.finished("outlet", "Wire")
+    assert b.done_since_start("outlet", "Wire")
+    redis.Redis.from_url(fleet_url).flushdb()
+    assert not b.done_since_start("outlet", "Wire")   # (the mark is gone: only the epoch says so)
+    assert not b.lease("outlet", "Wire") and b.restarts == 1
+    assert not b.lease("outlet", "Paper")             # (no new outlet for a claim time after the loss)
+    a.commit()
+    assert a.restarts == 1 and b.done_since_start("outlet", "Wire")
+    assert b.claim_url("https://wire.example/a") and not a.claim_url("https://wire.example/a")
+    assert a.restarts == 1 and b.restarts == 1        # (joined once each)
+    for w in (a, b):
+        w.close("interrupted")
+    assert capfd.readouterr().err.count("lost what it held") == 2
+
+
 def test_a_filer_whose_postgresql_session_is_ended_stops_and_the_standby_takes_over(tmp_path, fleet_url,
                                                                                       postgres_server):
     """The server ends the filer's session (an administrator, a failover): its writer lock goes with it, so it

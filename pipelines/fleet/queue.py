@@ -22,8 +22,10 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 # Take a claim (KEYS[1]) that is free, already ours (renewing it) or held by a worker that is gone from the
-# workers' heartbeats (KEYS[2]); never one whose result was sent. 1 if it is ours now.
+# workers' heartbeats (KEYS[2]); never one whose result was sent. 1 if it is ours now; -1 if Redis no
+# longer holds the epoch the worker joined (KEYS[3], ARGV[3]): what it holds cannot be trusted.
 _CLAIM = _NOW + """
+if redis.call('GET', KEYS[3]) ~= ARGV[3] then return -1 end
 local v = redis.call('GET', KEYS[1])
 if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
 if v then
@@ -101,7 +103,7 @@ class Fleet:
     def reclaim(self) -> None:
         """After a restart: take again the claims this worker held (those another took meanwhile are let go)."""
         for key in list(self._held):
-            if not self._claim(keys=[key, self._workers], args=[self.me, self.claim_ttl_ms]):
+            if self._take(key) != 1:
                 self._held.discard(key)
 
     # -- workers ------------------------------------------------------------------------------
@@ -137,10 +139,19 @@ class Fleet:
     def _key(self, kind: str, name: str) -> str:
         return f"{self.prefix}:{kind}:{name}"
 
+    def _take(self, key: str) -> int:
+        return self._claim(keys=[key, self._workers, f"{self.prefix}:epoch"],
+                           args=[self.me, self.claim_ttl_ms, self.epoch])
+
     def claim(self, kind: str, name: str) -> bool:
-        """Hold `name` (a file, an outlet, a host, an article URL) unless another worker does."""
+        """Hold `name` (a file, an outlet, a host, an article URL) unless another worker does. Raises
+        FleetRestarted when Redis lost what it held since this worker joined (a claim's absence, or a
+        finished mark's, says nothing then)."""
         key = self._key(kind, name)
-        if self._claim(keys=[key, self._workers], args=[self.me, self.claim_ttl_ms]):
+        taken = self._take(key)
+        if taken == -1:
+            raise FleetRestarted(f"the fleet's Redis at {self.url} lost what it held (restarted empty?)")
+        if taken:
             self._held.add(key)
             return True
         return False

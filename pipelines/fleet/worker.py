@@ -70,7 +70,7 @@ class FleetWorker:
                 key = path_text(path)
                 if self.fleet.done(self._files_done, _identity(path)):
                     continue
-                if self.fleet.claim("file", key):
+                if self._claim("file", key):
                     self._files.append(key)
                     yield path
                 elif not self.fleet.held_by_the_living("file", key):
@@ -88,7 +88,13 @@ class FleetWorker:
         if kind == "outlet" and time.monotonic() - self._restarted_at < self._claim_s:
             return False
         with self._redis("share out the work through"):
-            return self.fleet.claim(kind, name)
+            if kind != "outlet":
+                return self._claim(kind, name)
+            try:   # (the epoch is checked with the claim: a finished mark found missing before may be lost)
+                return self.fleet.claim(kind, name)
+            except FleetRestarted as exc:
+                self._rejoin(exc)
+                return False
 
     def finished(self, kind: str, name: str) -> None:
         """An outlet crawled whole: its results and validators are sent with the next commit."""
@@ -110,7 +116,7 @@ class FleetWorker:
     def claim_url(self, url_key: str) -> bool:
         """Take an article URL before fetching it, unless another worker holds it or has sent its result."""
         with self._redis("claim article URLs through"):
-            if self.fleet.claim("url", url_key):
+            if self._claim("url", url_key):
                 return True
         self.counts.fetched_elsewhere += 1
         return False
@@ -186,27 +192,39 @@ class FleetWorker:
         self.fleet.sent([k for k in keys if k is not None])
 
     def _settle(self) -> None:
-        """Forget what the filer has filed; if Redis lost what it held, take the claims again and send again
-        what was not filed (the filer stores a result it had already stored as unchanged)."""
+        """Forget what the filer has filed; if Redis lost what it held, join it again."""
         try:
             before = self.fleet.filed_before()
         except FleetRestarted as exc:
-            self.restarts += 1
-            self._restarted_at = time.monotonic()
-            print(f"fleet worker: {exc}; sending again the {len(self._outbox)} results not filed", file=sys.stderr,
-                  flush=True)
-            self.fleet.join()
-            self.fleet.reclaim()
-            self.fleet.heartbeat()
-            for kind, name in self._finished:   # (so no worker crawls them again)
-                self.fleet.mark_done(kind, [name])
-            lost, self._outbox = list(self._outbox), deque()
-            for i in range(0, len(lost), 500):
-                part = lost[i:i + 500]
-                self._send([data for _, data, _ in part], [key for _, _, key in part])
+            self._rejoin(exc)
             return
         while self._outbox and (before is None or self._outbox[0][0] < before):
             self._outbox.popleft()
+
+    def _rejoin(self, exc: FleetRestarted) -> None:
+        """Redis lost what it held: take the claims again, say again which outlets this worker finished, and
+        send again what was not filed (the filer stores a result it had already stored as unchanged)."""
+        self.restarts += 1
+        self._restarted_at = time.monotonic()
+        print(f"fleet worker: {exc}; sending again the {len(self._outbox)} results not filed", file=sys.stderr,
+              flush=True)
+        self.fleet.join()
+        self.fleet.reclaim()
+        self.fleet.heartbeat()
+        for kind, name in self._finished:   # (so no worker crawls them again)
+            self.fleet.mark_done(kind, [name])
+        lost, self._outbox = list(self._outbox), deque()
+        for i in range(0, len(lost), 500):
+            part = lost[i:i + 500]
+            self._send([data for _, data, _ in part], [key for _, _, key in part])
+
+    def _claim(self, kind: str, name: str) -> bool:
+        """A claim, taken again on what Redis holds once this worker has joined it again after a restart."""
+        try:
+            return self.fleet.claim(kind, name)
+        except FleetRestarted as exc:
+            self._rejoin(exc)
+            return self.fleet.claim(kind, name)
 
     def filed(self) -> bool:
         """Has the filer filed all this worker sent? (A worker's files are done only then.)"""
