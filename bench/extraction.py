@@ -19,6 +19,8 @@ Scoring (the same for both extractors):
   wirecrawl puts it in `wire_source`).
 - published: the same calendar day (YYYY-MM-DD prefix).
 - rejected: pages with a golden body that wirecrawl did not store as an article.
+- markup: pages with a golden body whose text holds a table row of a page's layout as trafilatura writes it
+  ("| |", "| a paragraph |"): markup no label has. Rows of two or more cells (data tables) do not count.
 - body is `text` alone, the contract, except on extraction-dev, whose labels count the standfirst and summary
   bullets as body (Fundus's ArticleBody): there standfirst + summary + text is scored.
 
@@ -115,7 +117,8 @@ def score(truth: dict, outputs: dict[str, dict | None], with_dek: bool = False) 
         values: dict[str, float] = {}
         if "body" in fields and gold.get("body"):
             p, r, f = prf(tokens(_body(out, with_dek)), tokens("\n".join(gold["body"])))
-            values.update(body_p=p, body_r=r, body_f1=f, rejected=float(out is None))
+            values.update(body_p=p, body_r=r, body_f1=f, rejected=float(out is None),
+                          markup=float(any(map(_layout_row, (_body(out, with_dek) or "").split("\n")))))
         if "title" in fields and gold.get("title"):
             values["title"] = float(out is not None and _norm(out["title"]) == _norm(gold["title"]))
         if "authors" in fields and gold.get("authors"):
@@ -129,7 +132,14 @@ def score(truth: dict, outputs: dict[str, dict | None], with_dek: bool = False) 
     return groups
 
 
-MEASURES = ("body_p", "body_r", "body_f1", "title", "authors", "date", "rejected")
+MEASURES = ("body_p", "body_r", "body_f1", "title", "authors", "date", "rejected", "markup")
+_LOWER_IS_BETTER = {"rejected", "markup"}
+_CELL = re.compile(r"(?<!\\)\|")
+
+
+def _layout_row(line: str) -> bool:
+    line = line.strip()
+    return len(line) >= 2 and line[0] == line[-1] == "|" and sum(bool(c.strip()) for c in _CELL.split(line[1:-1])) <= 1
 
 
 def _wirecrawl(html: Path, extra: list[str]) -> tuple[dict[str, dict], float]:
@@ -214,7 +224,7 @@ def main() -> None:
             gains = []
             for m in MEASURES:
                 x, y = _mean(b["all"].get(m)), _mean(c["all"].get(m))
-                gains.append(None if x is None else (y - x if m == "rejected" else x - y))
+                gains.append(None if x is None else (y - x if m in _LOWER_IS_BETTER else x - y))
             worst, where = 0.0, ""
             for group in b:
                 if group == "all":
@@ -223,7 +233,7 @@ def main() -> None:
                     if len(b[group].get(m) or []) < 20:
                         continue
                     x, y = _mean(b[group][m]), _mean(c[group][m])
-                    gain = y - x if m == "rejected" else x - y
+                    gain = y - x if m in _LOWER_IS_BETTER else x - y
                     if gain < worst:
                         worst, where = gain, f"{group} {m}"
             changed = sum(1 for n in names if any((ours.get(n) or {}).get(f) != (without.get(n) or {}).get(f)

@@ -19,6 +19,7 @@ STEPS = (
     "gate_listing",       # section_page: many headline links and little text
     "gate_login",         # login_wall: a password form or a login title and no body
     "drop_headline",      # the headline removed from the top of the body
+    "layout_cells",       # a table row of one cell (a page laid out in tables) given as its text; empty rows dropped
     "title_site",         # a site name removed from the title
     "meta_jsonld",        # JSON-LD as a metadata source
     "meta_tags",          # <meta> tags as a metadata source

@@ -60,6 +60,16 @@ def test_a_page_laid_out_in_tables_gets_the_full_comparison():
     text = _text(html)
     assert all(p in text for p in PARAGRAPHS)
     assert not any(c in text for c in CHROME), text
+    assert "|" not in text    # the cells of its layout are given as text, not as table rows
+
+
+def test_a_layout_row_of_one_cell_is_its_text_and_an_empty_one_is_nothing():
+    from pipelines.steps.extract import _layout_cell
+    assert _layout_cell("| | | Мост открыт | |") == "Мост открыт"
+    assert _layout_cell("| | | |") == "" and _layout_cell("|") == ""
+    assert _layout_cell("| Евро \\| курс |") == "Евро | курс"
+    assert _layout_cell("| Заречье | 1203 |") == "| Заречье | 1203 |"     # a data table's row
+    assert _layout_cell("Счёт | 2:1") == "Счёт | 2:1"
 
 
 def test_an_article_with_a_few_data_tables_is_extracted_once_in_fast_mode(monkeypatch):
@@ -73,5 +83,5 @@ def test_an_article_with_a_few_data_tables_is_extracted_once_in_fast_mode(monkey
             + "".join(f"<p>{p}</p>" for p in PARAGRAPHS[:2]) + data + "".join(f"<p>{p}</p>" for p in PARAGRAPHS[2:])
             + "</article></body></html>")
     text = _text(html)
-    assert all(p in text for p in PARAGRAPHS) and "Заречье 3" in text
+    assert all(p in text for p in PARAGRAPHS) and "| Заречье 3 | 1203 |" in text.split("\n")
     assert modes == [True]

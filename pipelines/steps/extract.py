@@ -113,7 +113,23 @@ def _run(tree: HtmlElement, options: ExtractOptions, precision: bool, recall: bo
         include_tables=options.include_tables, output_format="txt", with_metadata=False,
         deduplicate=False,  # a process-wide cache would make results depend on order
     )
-    return [line.strip() for line in (result or "").split("\n") if line.strip()]
+    lines = [line.strip() for line in (result or "").split("\n") if line.strip()]
+    return [cell for cell in map(_layout_cell, lines) if cell] if options.on("layout_cells") else lines
+
+
+_CELLS = re.compile(r"(?<!\\)\|")
+
+
+def _layout_cell(line: str) -> str:
+    """A table row as trafilatura writes it ("| a | b |"), unless it is a row of a page's layout: one that
+    holds a single cell gives that cell's text (a paragraph, a headline, a date), an empty one nothing. A
+    row of two or more cells is a data table's and stays as it is."""
+    if not (line.startswith("|") and line.endswith("|")):
+        return line
+    filled = [c.strip() for c in _CELLS.split(line[1:-1]) if c.strip()]
+    if len(filled) > 1:
+        return line
+    return filled[0].replace("\\|", "|") if filled else ""
 
 
 def _words(lines: list[str]) -> int:
