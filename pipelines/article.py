@@ -52,6 +52,10 @@ def process_page(page: Page, options: ExtractOptions) -> Article | Rejected:
         again_rejected = gates.verdict(again[1], gate, links, options.min_words)
         longer = length("\n".join(again[1])) > length("\n".join(body))
         if (longer and again_rejected is None) or (rejected is not None and (again_rejected is None or longer)):
+            if mode == "recall" and again_rejected is None and rejected[0] == "section_page" and \
+                    _within(body, again[1], links):
+                rejected = None   # an article, by recall mode's body; its text is what precision found in it
+                break
             (cleaned, body), rejected = again, again_rejected
     if rejected is not None:
         return Rejected.not_article(page, *rejected)
@@ -61,6 +65,14 @@ def process_page(page: Page, options: ExtractOptions) -> Article | Rejected:
     _credit(article.credits, beside, "tagline")
     _shown_metadata(article, tree, options)
     return article
+
+
+def _within(body: list[str], wider: list[str], links: gates.Links) -> bool:
+    """Is a wider extraction of the page (recall mode's) this body with the page's chrome around it: every
+    line of the body in it, and nothing added that is a paragraph (30 words) other than a teaser?"""
+    keys = {opening.key(line) for line in body}
+    return bool(body) and keys <= {opening.key(line) for line in wider} and \
+        all(length(line) < gates.PARAGRAPH or links.teaser(line) for line in wider if opening.key(line) not in keys)
 
 
 def _shown_metadata(article: Article, tree, options: ExtractOptions) -> None:

@@ -45,6 +45,38 @@ def test_a_short_release_among_headline_links_is_kept_for_its_paragraph():
     assert isinstance(kept, Article) and STORY in kept.lines
 
 
+BRIEF = ["The harbour office said on Tuesday that the north pier will close for repairs from Monday until the end of May.",
+         "Ferries to the islands will leave from the south pier while the work goes on, the office said."]
+NOTICES = "".join(f"<div class='box'><b>Notice {i}</b> Town hall desk open until {i + 3} pm; parking on Quay Street "
+                  "free after six.</div>" for i in range(6))
+
+
+def test_a_brief_that_recall_mode_keeps_among_its_chrome_is_stored_without_the_chrome():
+    """Precision mode finds the brief and nothing else; its headline links make it look like a section page;
+    recall mode finds the brief with the page's notices around it, which is no section page: the page is
+    an article, and its text is the brief."""
+    html = (f"<div class='nav'><ul>{TEASERS}</ul></div>{NOTICES}<div class='story'><h1>North pier to close</h1>"
+            + "".join(f"<p>{p}</p>" for p in BRIEF) + f"</div>{NOTICES}")
+    recall = trafilatura.extract(f"<html><body>{html}</body></html>", favor_recall=True)
+    assert "Notice 3" in recall and BRIEF[0] in recall
+    kept = run(html)
+    assert isinstance(kept, Article) and kept.lines == BRIEF
+
+
+def test_recall_mode_that_adds_a_paragraph_is_more_than_chrome_around_the_body():
+    from pipelines.article import _within
+    from pipelines.steps.gates import Links
+
+    links = Links(["Council debates plan number 4 for the harbour and the old town"])
+    chrome = [*BRIEF, "Notice 1 Town hall desk open until 4 pm."]
+    assert _within(BRIEF, chrome, links)
+    paragraph = " ".join(["The second part of the report says the repairs will cost four million euros."] * 3)
+    assert not _within(BRIEF, [*chrome, paragraph], links)
+    teaser = "Council debates plan number 4 for the harbour and the old town " + paragraph
+    assert _within(BRIEF, [*chrome, teaser], links)       # a headline link and its summary is chrome too
+    assert not _within(BRIEF, BRIEF[:1], links)            # the body is not all in it
+
+
 def test_a_declared_article_is_never_a_section_page():
     short = "The council approved the harbour plan on Tuesday."
     kept = run(f"<ul>{TEASERS}</ul><div><h1>Harbour</h1><p>{short}</p></div>",

@@ -63,6 +63,11 @@ class Links:
         self.keys = {opening.key(t) for t in texts}
         self.headline_words = sum(n for n in map(length, texts) if n >= 5)
 
+    def teaser(self, line: str) -> bool:
+        """Is the line a link's text, or does it start with one (a teaser: headline, then its summary)?"""
+        key = opening.key(line)
+        return key in self.keys or any(key.startswith(k) for k in self.keys if len(k) >= 15)
+
 
 def headline_links(tree, meta: Structured) -> Links | None:
     if meta.is_article:
@@ -78,6 +83,5 @@ def _mostly_links(body: list[str], sizes: list[int], links: Links) -> bool:
     in lines that are link texts (teaser headlines), or start with one."""
     if links.headline_words >= 2 * sum(sizes):
         return True
-    linked = sum(n for line, n in zip(body, sizes) if opening.key(line) in links.keys
-                 or any(opening.key(line).startswith(k) for k in links.keys if len(k) >= 15))
+    linked = sum(n for line, n in zip(body, sizes) if links.teaser(line))
     return linked * 2 >= sum(sizes)
