@@ -36,6 +36,7 @@ AUTHOR_SOURCES = {
     "article:author": '<meta property="article:author" content="Jane Doe">',
     "parsely": '<meta name="parsely-author" content="Jane Doe">',
     "dublin core": '<meta name="DC.creator" content="Jane Doe">',
+    "meta written with value=": '<meta name="author" value="Jane Doe">',   # (some saved pages write it so)
 }
 
 
@@ -50,9 +51,32 @@ def test_each_structured_source_of_authors(source):
     '<meta property="article:author" content="https://www.harbourpost.example/staff/">',
     '<meta name="author" content="Staff Writer">',                            # a role alone
     ld(author={"@type": "Person", "name": "jane@harbourpost.example"}),      # an e-mail address
+    '<meta name="author" content="Dec">',                                     # a date's first word
+    '<meta name="author" content="August">',
+    '<meta name="author" content="The Author">',
+    '<meta name="author" content="Lesedauer:">',                              # a reading time's label
+    '<meta name="author" content="xxx">',                                     # a template's placeholder
+    '<meta name="author" content="page.head.extra.author">',
 ])
 def test_what_is_not_an_author_name_is_not_believed(head):
     assert article(head).authors == []
+
+
+@pytest.mark.parametrize("declared, name", [
+    ("BeauHD on Friday December", "BeauHD"),              # the date line after the name
+    ("By: Jane Doe on", "Jane Doe"),
+    ("CM Craig McCarthy", "Craig McCarthy"),              # an avatar's initials before the name
+    ("Read more about The Upwork Team", "The Upwork Team"),
+    ("On Kawara", "On Kawara"),                            # names that look like those words stay whole
+    ("Augusta Decker", "Augusta Decker"),
+    ("May Chen", "May Chen"),
+])
+def test_what_an_author_field_adds_to_a_name_goes(declared, name):
+    assert article(f'<meta name="author" content="{declared}">').authors == [name]
+
+
+def test_content_is_read_before_value():
+    assert article('<meta name="author" content="Jane Doe" value="John Roe">').authors == ["Jane Doe"]
 
 
 def test_a_surname_that_starts_like_a_byline_word_is_kept_whole():

@@ -14,7 +14,7 @@ _ROLE = re.compile(
 # "By", and its equivalents in the languages seen (German, French, Italian, Spanish/Portuguese, Dutch, Nordic,
 # Polish), as a byline opens: "Von Anna Schmidt", "Par Jean Dupont", "Door Piet de Vries", "Av Ola Nordmann".
 # Italian "di" only in lower case: "Di Maio" is a surname.
-_BYLINE_START = re.compile(r"^\s*(by|written by|words by|reporting by|from|von|par|(?-i:di)|por|door|av|af|przez|autor:?|"
+_BYLINE_START = re.compile(r"^\s*(by:?|written by|words by|reporting by|from|von|par|(?-i:di)|por|door|av|af|przez|autor:?|"
                            r"text:|texte:|testo di|escrito por|geschreven door)\s+", re.I)
 _AND = r",|;|\s+(?:and|und|et|y|e|en|og|och|i|und von)\s+|\s*&\s*|\s*\|\s*|\s+with\s+|、"
 _STAFF_WORD = re.compile(r"\b(staff|reporter|correspondent|writer|editor|contributor|columnist)\b", re.I)
@@ -109,9 +109,15 @@ def normalise_authors(raw: list[str]) -> tuple[list[str], list[str]]:
 
 
 _NOT_A_NAME = re.compile(r"https?:|www\.|@\w+\.\w|\d{2}|^(updated|published|posted|photo|image|foto|bild)\b", re.I)
+# What author fields hold that is no name: a month or a weekday (a date's first word), the word "author", a
+# reading time, a template's placeholder ("xxx", "page.head.extra.author").
+_NO_NAME = re.compile(r"^(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-zäéû]*|(?:mon|tues|wednes|thurs|"
+                      r"fri|satur|sun)day|(?:the\s+)?author|autor|auteur|lesedauer|lesezeit|reading\s+time|x{3,})\.?:?$"
+                      r"|^\w+(?:\.\w+){2,}$", re.I)
 
 
-_LEADING = re.compile(r"^(text|words|photos?|story|posted|written|reported|published)\s+by\s+|^(author|autor|auteur)\s*:\s*", re.I)
+_LEADING = re.compile(r"^(text|words|photos?|story|posted|written|reported|published)\s+by\s+|^(author|autor|auteur)\s*:\s*"
+                      r"|^read\s+more\s+(about|from|by)\s+", re.I)
 _CREDENTIAL = re.compile(r"^(ph\.? ?d|m\.? ?d|mba|rn|dr|md|do|phd|facp|faclm|ma|msc|bsc|jr|sr|esq)\.?$", re.I)
 
 
@@ -124,8 +130,11 @@ def declared_name(raw: str) -> str | None:
     What follows the name in an author element goes: roles ("Contributing Writer"), a handle, a reading
     time ("5 minute read"), an update line."""
     name = " ".join(_BYLINE_START.sub("", _LEADING.sub("", raw.strip())).split()).strip(" .,")
-    name = re.split(r"\s+(?=\d|@|/|updated\b|published\b|posted\b|last\b)", name, maxsplit=1, flags=re.I)[0]
+    name = re.split(r"\s+(?=\d|@|/|updated\b|published\b|posted\b|last\b)|\s+on(?:\s+(?:mon|tue|wed|thu|fri|sat|sun|jan|"
+                    r"feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\b.*)?$", name, maxsplit=1, flags=re.I)[0]
     tokens = name.split()
+    if len(tokens) >= 3 and tokens[0].isupper() and tokens[0] == "".join(t[0] for t in tokens[1:]).upper():
+        tokens.pop(0)   # an avatar's initials before the name ("CM Craig McCarthy")
     while len(tokens) > 1 and _ROLE.fullmatch(tokens[-1]) and tokens[-1].lower() not in ("staff", "team", "desk"):
         tokens.pop()
     while len(tokens) > 2 and tokens[-1].lower() in ("founder", "lead", "reviewer", "ceo"):
@@ -136,7 +145,7 @@ def declared_name(raw: str) -> str | None:
         name = staff["name"]
     if _CREDENTIAL.match(name):
         return None
-    if not name or _NOT_A_NAME.search(name) or len(name.split()) > 6 or len(name) > 60:
+    if not name or _NOT_A_NAME.search(name) or _NO_NAME.match(name) or len(name.split()) > 6 or len(name) > 60:
         return None
     if all(_ROLE.fullmatch(t) for t in name.split()):
         return None   # "Staff Writer", "Editor"

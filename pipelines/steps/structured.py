@@ -139,7 +139,7 @@ def _meta_tags(tree) -> _Meta:
     meta = _Meta()
     for el in tree.iterfind(".//meta"):
         key = (el.get("property") or el.get("name") or el.get("itemprop") or "").strip().lower()
-        value = _text(el.get("content"))
+        value = _text(el.get("content") or el.get("value"))   # (some publishers' templates write value=)
         if key and value:
             meta.setdefault(key, value)
             meta.all.setdefault(key, []).append(value)
