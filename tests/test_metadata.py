@@ -70,6 +70,8 @@ def test_what_is_not_an_author_name_is_not_believed(head):
     ("On Kawara", "On Kawara"),                            # names that look like those words stay whole
     ("Augusta Decker", "Augusta Decker"),
     ("May Chen", "May Chen"),
+    ("Marco", "Marco"),                                    # a first name alone, as some pages declare it
+    ("Octavia", "Octavia"),
 ])
 def test_what_an_author_field_adds_to_a_name_goes(declared, name):
     assert article(f'<meta name="author" content="{declared}">').authors == [name]

@@ -70,8 +70,9 @@ def extract_lines(tree: HtmlElement, declared_body: str | None, options: Extract
 
     trafilatura's fast mode (no readability/jusText comparison) first: it costs 40 % less and is as
     good on most pages; on a page laid out in tables, or when it finds under 500 characters or under a third
-    of what the page's paragraphs hold, the full comparison runs (with `options.fast` False, on every page). For a page that gave almost
-    nothing, `again` asks for the full comparison ("full") or for recall mode ("recall").
+    of what the page's paragraphs hold, the full comparison runs (with `options.fast` False, on every page).
+    For a page that gave almost nothing, `again` asks for the full comparison ("full") or for recall mode
+    ("recall").
     """
     if again is not None:
         return _run(tree, options, precision=options.favor_precision and again == "full", fast=False,

@@ -111,8 +111,10 @@ def normalise_authors(raw: list[str]) -> tuple[list[str], list[str]]:
 _NOT_A_NAME = re.compile(r"https?:|www\.|@\w+\.\w|\d{2}|^(updated|published|posted|photo|image|foto|bild)\b", re.I)
 # What author fields hold that is no name: a month or a weekday (a date's first word), the word "author", a
 # reading time, a template's placeholder ("xxx", "page.head.extra.author").
-_NO_NAME = re.compile(r"^(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-zäéû]*|(?:mon|tues|wednes|thurs|"
-                      r"fri|satur|sun)day|(?:the\s+)?author|autor|auteur|lesedauer|lesezeit|reading\s+time|x{3,})\.?:?$"
+_NO_NAME = re.compile(r"^(?:jan(?:uary?)?|feb(?:ruary?)?|mar(?:ch)?|märz|apr(?:il)?|may|mai|june?|juni|july?|juli|"
+                      r"aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|okt(?:ober)?|nov(?:ember)?|dec(?:ember)?|dez(?:ember)?|"
+                      r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|(?:the\s+)?author|autor|auteur|lesedauer|lesezeit|"
+                      r"reading\s+time|x{3,})\.?:?$"
                       r"|^\w+(?:\.\w+){2,}$", re.I)
 
 
