@@ -326,6 +326,23 @@ def test_an_outlet_finished_before_redis_was_emptied_is_not_leased_again_on_what
     assert capfd.readouterr().err.count("lost what it held") == 2
 
 
+def test_a_redis_that_loses_what_it_holds_at_every_claim_is_one_clear_error(tmp_path, fleet_url, monkeypatch):
+    """A URL is never given up as another worker's because the claim could not be taken: after rejoining
+    a few times in a row the worker stops with a reason (the crawl ends failed, with that line)."""
+    from pipelines.fleet.worker import FleetWorker
+    from pipelines.store import StoreError
+
+    w = FleetWorker(fleet_url, f"sqlite:///{tmp_path / 'none.sqlite'}", ExtractOptions())
+    r = redis.Redis.from_url(fleet_url)
+    real = w.fleet.claim
+    monkeypatch.setattr(w.fleet, "claim", lambda kind, name: r.flushdb() and real(kind, name))
+    with pytest.raises(StoreError, match="keeps losing what it holds"):
+        w.claim_url("https://wire.example/a")
+    assert w.restarts == 3 and w.counts.fetched_elsewhere == 0
+    monkeypatch.setattr(w.fleet, "claim", real)
+    w.close("interrupted")
+
+
 def test_a_filer_whose_postgresql_session_is_ended_stops_and_the_standby_takes_over(tmp_path, fleet_url,
                                                                                       postgres_server):
     """The server ends the filer's session (an administrator, a failover): its writer lock goes with it, so it

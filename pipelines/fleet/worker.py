@@ -220,11 +220,12 @@ class FleetWorker:
 
     def _claim(self, kind: str, name: str) -> bool:
         """A claim, taken again on what Redis holds once this worker has joined it again after a restart."""
-        try:
-            return self.fleet.claim(kind, name)
-        except FleetRestarted as exc:
-            self._rejoin(exc)
-            return self.fleet.claim(kind, name)
+        for _ in range(3):
+            try:
+                return self.fleet.claim(kind, name)
+            except FleetRestarted as exc:
+                self._rejoin(exc)
+        raise StoreError(f"the fleet's Redis at {self.fleet.url} keeps losing what it holds (restarting?)")
 
     def filed(self) -> bool:
         """Has the filer filed all this worker sent? (A worker's files are done only then.)"""
