@@ -134,12 +134,13 @@ def score(truth: dict, outputs: dict[str, dict | None], with_dek: bool = False) 
 
 MEASURES = ("body_p", "body_r", "body_f1", "title", "authors", "date", "rejected", "markup")
 _LOWER_IS_BETTER = {"rejected", "markup"}
-_CELL = re.compile(r"(?<!\\)\|")
 
 
 def _layout_row(line: str) -> bool:
+    """A table row of a page's layout, as the extract step itself defines it (it rewrites only those)."""
+    from pipelines.steps.extract import _layout_cell
     line = line.strip()
-    return len(line) >= 2 and line[0] == line[-1] == "|" and sum(bool(c.strip()) for c in _CELL.split(line[1:-1])) <= 1
+    return _layout_cell(line) != line
 
 
 def _wirecrawl(html: Path, extra: list[str]) -> tuple[dict[str, dict], float]:
