@@ -71,7 +71,7 @@ def run_ours(items, tmp: Path, hashed_words: bool = False, grown: Path | None = 
         a = _article(url, text, published)
         if hashed_words:
             a.line_words = signer.line_words(a.lines, sign=True)
-        a.body = clean_body(a.lines, frozenset())   # (no host templates here)
+        a.body = clean_body(a.lines, a.title, frozenset())   # (no host templates here)
         store.save(a, RawRef("x"), "s", "v")
         articles.append(a)
     stories = Stories(store, DedupOptions())
@@ -94,7 +94,7 @@ def grown_store(items, tmp: Path) -> Path:
         with store.transaction():
             for url, text, published in items[k:k + 500]:
                 a = _article(url, text, published)
-                a.body = clean_body(a.lines, frozenset())
+                a.body = clean_body(a.lines, a.title, frozenset())
                 store.save(a, RawRef("x"), "s", "v")
     stories = Stories(store, DedupOptions())
     stories.file_unfiled()

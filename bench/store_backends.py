@@ -60,7 +60,7 @@ def run(uri: str, items, batch_size: int = 20) -> dict:
     for url, text, published in items:   # made before the clock starts: the workers' part
         a = _article(url, text, published)
         a.line_words = signer.line_words(a.lines, sign=True)
-        a.body = clean_body(a.lines, frozenset())
+        a.body = clean_body(a.lines, a.title, frozenset())
         articles.append(a)
     counting = store._db = Counting(store._db)
     stories = Stories(store, DedupOptions())

@@ -106,20 +106,26 @@ def site_of(host: str) -> str:
 @dataclass(frozen=True)
 class Body:
     """An article's body as cleaned for its host (steps.templates.HostTemplates.clean): the text, what gives
-    its lines back (`left_out`), and what the host's template learning keeps of it."""
+    its lines back (`left_out`), and what the host's template learning keeps of it; and its title less the
+    parts the host's titles share (its site's name, learned from its other articles)."""
     text: str
     left_out: str
     lead: str              # the key of its longest line: which story it tells (templates.lead_key)
-    candidates: str        # its template candidate keys, space-separated and sorted
+    candidates: str        # its template candidate keys (lines' and title parts'), space-separated and sorted
+    title: str | None = None
+    extracted_title: str | None = None   # the title as extracted, when the host's learned parts were cut from it
 
 
 @dataclass(frozen=True)
 class Recleaned:
-    """A stored article's text cleaned again for its host's new template lines."""
+    """A stored article's text or title cleaned again for its host's new template lines."""
     article: int           # articles.id
     fetched_url: str
     text: str
     left_out: str
+    title: str | None
+    extracted_title: str | None
+    text_changed: bool     # (a title alone changes no story: the article is not filed again)
 
 
 @dataclass(frozen=True)

@@ -112,12 +112,13 @@ def test_a_store_of_schema_5_is_migrated_when_a_writer_opens_it(databases):
     store = open_store(uri)
     with store.transaction() as db:
         db.execute("ALTER TABLE articles DROP COLUMN credits")
+        db.execute("ALTER TABLE articles DROP COLUMN extracted_title")
         db.execute("UPDATE store_meta SET value='5' WHERE key='schema_version'")
     store.close()
     with pytest.raises(StoreError, match="schema version 5: open it once to write"):
         open_store(uri, read_only=True)
     store = open_store(uri)   # a writer migrates it
-    assert store.db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("6",)
+    assert store.db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("7",)
     save(store, article("https://wire.example/1", story(700), "2025-03-01T10:00:00+00:00"), RawRef("x"), "sha", "v")
     assert [a["credits"] for a in store.iter_articles()] == [[]]
     store.close()

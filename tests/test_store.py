@@ -78,6 +78,46 @@ def test_a_line_recurring_across_a_hosts_articles_is_learned_as_template_chrome(
     assert TEMPLATE_LINE in other[0]["text"]
 
 
+def _ledger_page(host: str, key: str, title: str, paragraphs: list[str]) -> tuple[str, bytes, dict]:
+    """A page whose only title is its <title>, with the site's name in it and declared nowhere else."""
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    html = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>'
+            f'<body><div class="story"><p class="kicker">Local</p>{body}</div></body></html>')
+    return f"https://{host}/news/{key}", html.encode(), {"Content-Type": "text/html"}
+
+
+def test_a_title_part_all_of_a_hosts_stories_share_is_cut_as_its_site_name(wirecrawl, tmp_path):
+    """No page says the site is called "Harbour Ledger", and the host name does not either; three distinct
+    stories whose titles end with it do. It is cut from all of them, old ones too; a part of one headline
+    stays, and so do words that go on the headline's sentence ("- report"), however many share them; the same
+    rows whether the pages come in one run or in three; and when the host's stories stop sharing the name,
+    the titles get it back."""
+    site = " – Harbour Ledger Weekly Review"
+    pages = [_ledger_page("tidewater.example", "0", "Plant fire contained after two days" + site, STORIES[0]),
+             _ledger_page("tidewater.example", "1", "Judge blocks age checks – Courts" + site, STORIES[1]),
+             _ledger_page("tidewater.example", "2", "Tram line to be extended" + site, STORIES[2]),
+             _ledger_page("other.example", "3", "Rare bird photographed" + site, STORIES[3])]
+    pages += [_ledger_page("wirewatch.example", str(i), f"Story {i} - report", STORIES[i]) for i in range(3)]
+    titles = lambda: {r["fetched_url"].split("/", 2)[2]: r["title"] for r in wirecrawl.export()}
+    wirecrawl.reprocess(write_warc(tmp_path / "one.warc", pages[:2]))
+    assert sorted(titles().values()) == ["Judge blocks age checks – Courts" + site, "Plant fire contained after two days" + site]
+    wirecrawl.reprocess(write_warc(tmp_path / "two.warc", pages[2:]))
+    assert titles() == {"tidewater.example/news/0": "Plant fire contained after two days",
+                        "tidewater.example/news/1": "Judge blocks age checks – Courts",
+                        "tidewater.example/news/2": "Tram line to be extended",
+                        "other.example/news/3": "Rare bird photographed" + site,
+                        **{f"wirewatch.example/news/{i}": f"Story {i} - report" for i in range(3)}}
+    once = Wirecrawl(tmp_path / "once")
+    (tmp_path / "once").mkdir()
+    once.reprocess(write_warc(tmp_path / "all.warc", list(reversed(pages))))
+    assert once.export() == wirecrawl.export()
+    # The tram story's page, fetched again, has another title: two stories share the part now, not enough.
+    wirecrawl.reprocess(write_warc(tmp_path / "three.warc", [
+        _ledger_page("tidewater.example", "2", "Tram line to be extended, council says", STORIES[2])], date="2025-03-02T12:00:00Z"))
+    assert titles()["tidewater.example/news/0"] == "Plant fire contained after two days" + site
+    assert titles()["tidewater.example/news/1"] == "Judge blocks age checks – Courts" + site
+
+
 def test_export_formats_keep_the_field_order(wirecrawl, tmp_path):
     wirecrawl.reprocess(SEED_PAGES)
     fields = ["url", "fetched_url", "canonical_url", "title", "authors", "published", "modified", "site_name", "host",
@@ -250,7 +290,7 @@ def test_a_schema_1_store_is_migrated_and_keeps_what_it_learned_from(tmp_path):
     """)
     db.close()
     store = open_store(f"sqlite:///{path}")
-    assert store.db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("6",)
+    assert store.db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("7",)
     assert not store.db.execute("SELECT 1 FROM sqlite_master WHERE name LIKE 'host_lines%'").fetchall()
     rows = store.db.execute("SELECT fetched_url, host, lead, line_keys FROM article_lines ORDER BY fetched_url").fetchall()
     assert [(u, h, lead, sorted(k.split())) for u, h, lead, k in rows] == [
@@ -311,7 +351,7 @@ def test_a_schema_2_store_keeps_each_text_once_and_a_rerun_finds_nothing_changed
     _as_schema_2(tmp_path / "old.sqlite", articles)
 
     old, reference = (open_store(f"sqlite:///{tmp_path / name}.sqlite") for name in ("old", "reference"))
-    assert old.db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("6",)
+    assert old.db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("7",)
     query = "SELECT fetched_url, text, left_out FROM articles ORDER BY fetched_url"
     rows = old.db.execute(query).fetchall()
     assert rows == reference.db.execute(query).fetchall()
@@ -406,7 +446,7 @@ def test_a_store_of_a_newer_wirecrawl_is_refused_untouched_and_let_go(tmp_path, 
         opened.append(real(*args, factory=Tracked, **kwargs))
         return opened[-1]
     monkeypatch.setattr(sqlite_store.sqlite3, "connect", connect)
-    with pytest.raises(StoreError, match="schema version 99, this wirecrawl expects 6"):
+    with pytest.raises(StoreError, match="schema version 99, this wirecrawl expects 7"):
         open_store(f"sqlite:///{path}")
     assert opened == []
     monkeypatch.undo()
@@ -425,11 +465,13 @@ def test_a_schema_4_store_gains_the_standfirst_and_summary_columns_and_keeps_its
     db = sqlite3.connect(path)
     db.execute("ALTER TABLE articles DROP COLUMN standfirst")
     db.execute("ALTER TABLE articles DROP COLUMN summary")
+    db.execute("ALTER TABLE articles DROP COLUMN credits")
+    db.execute("ALTER TABLE articles DROP COLUMN extracted_title")
     db.execute("UPDATE store_meta SET value='4' WHERE key='schema_version'")
     db.commit()
     db.close()
     after = wirecrawl.export()
-    assert after == [dict(row, standfirst=None, summary=[]) for row in before]
+    assert after == [dict(row, standfirst=None, summary=[], credits=[]) for row in before]
     db = sqlite3.connect(path)
-    assert db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("6",)
-    assert {"standfirst", "summary"} <= {r[1] for r in db.execute("PRAGMA table_info(articles)")}
+    assert db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("7",)
+    assert {"standfirst", "summary", "credits", "extracted_title"} <= {r[1] for r in db.execute("PRAGMA table_info(articles)")}

@@ -636,7 +636,7 @@ def test_a_schema_3_store_is_keyed_by_article_id_and_files_on_as_if_it_had_alway
     migrated, reference = Filer(tmp_path / "old.sqlite"), Filer(tmp_path / "new.sqlite")
     assert capsys.readouterr().err == "wirecrawl: migrating the store to schema 4: the story tables refer to articles by id (once; 5 articles)\n"
     db = migrated.store.db
-    assert db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("6",)
+    assert db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("7",)
     assert story_rows(db) == story_rows(reference.store.db)
     assert len(story_rows(db)["unfiled"]) == 2 and len(story_rows(db)["members"]) == 6
     assert [u for (u,) in db.execute("SELECT fetched_url FROM articles ORDER BY id")] == \
@@ -781,7 +781,7 @@ def test_a_schema_1_store_is_migrated_in_place_and_filing_goes_on(tmp_path, monk
 
     f = Filer(tmp_path / "old.sqlite")
     db = f.store.db
-    assert db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("6",)
+    assert db.execute("SELECT value FROM store_meta WHERE key='schema_version'").fetchone() == ("7",)
     assert not db.execute("SELECT 1 FROM sqlite_master WHERE name IN ('host_lines', 'story_members_story')").fetchall()
     reference = sqlite3.connect(tmp_path / "new.sqlite")
     assert story_rows(db) == story_rows(reference)

@@ -1,4 +1,5 @@
-"""Host templates: a line that recurs across many distinct articles of one host is that host's chrome.
+"""Host templates: a line that recurs across many distinct articles of one host is that host's chrome; so is
+a part of their titles ("Story | Gazette Daily": the site's name when no page of the host declares it).
 
 The store keeps which article holds which line (so the knowledge survives runs and reprocessing); what is
 a template line, and what an article's text is for it, is decided here (HostTemplates).
@@ -12,6 +13,7 @@ from collections import Counter
 from typing import Iterable
 
 from ..model import Body, Recleaned
+from . import titles
 
 MAX_TEMPLATE_WORDS = 120  # longer lines are story text, never template candidates
 
@@ -23,6 +25,20 @@ def line_key(line: str) -> str:
 
 def line_keys(lines: list[str]) -> list[str]:
     return [line_key(line) for line in lines]
+
+
+def title_key(part: str) -> str:
+    """A title part's key: apart from every line's (a body line alike is another thing)."""
+    return line_key("\0" + part)
+
+
+def clean_title(title: str | None, template_keys: set[str] | frozenset[str]) -> tuple[str | None, str | None]:
+    """The title less its leading and trailing parts that are the host's (`title_key`s among `template_keys`),
+    and the title as it was when that cut anything (else None)."""
+    if not title or not template_keys:
+        return title, None
+    cut = titles.cut(title, lambda part: title_key(part) in template_keys)
+    return (cut, title) if cut != title else (title, None)
 
 
 def candidate_keys(lines: list[str], keys: list[str]) -> set[str]:
@@ -92,11 +108,14 @@ def lines_of(text: str, left_out: str) -> list[str]:
     return [places[i] if i in places else next(kept) for i in range(text.count("\n") + 1 + len(places))]
 
 
-def clean_body(lines: list[str], template_keys: set[str] | frozenset[str], keys: list[str] | None = None) -> Body:
-    """An article's Body: its lines less its host's template lines, with what the host's learning keeps of it."""
+def clean_body(lines: list[str], title: str | None, template_keys: set[str] | frozenset[str],
+               keys: list[str] | None = None) -> Body:
+    """An article's Body: its lines less its host's template lines, and its title less the host's title parts,
+    with what the host's learning keeps of them."""
     keys = keys if keys is not None and len(keys) == len(lines) else line_keys(lines)
     text, left_out = body(lines, template_keys, keys)
-    return Body(text, left_out, lead_key(lines, keys), " ".join(sorted(candidate_keys(lines, keys))))
+    candidates = candidate_keys(lines, keys) | {title_key(part) for part in titles.name_parts(title or "")}
+    return Body(text, left_out, lead_key(lines, keys), " ".join(sorted(candidates)), *clean_title(title, template_keys))
 
 
 class HostTemplates:
@@ -127,13 +146,13 @@ class HostTemplates:
         """The article's body for its host's current template lines (and counted towards its host's next learning)."""
         if article.host:
             self._saves[article.host] = self._saves.get(article.host, 0) + 1
-        return clean_body(article.lines, self.keys(article.host), article.line_keys)
+        return clean_body(article.lines, article.title, self.keys(article.host), article.line_keys)
 
     def relearn(self, due_only: bool = False) -> int:
         """Learn again the template lines of every host whose articles changed since it was last learned and,
         when they differ from its current ones, clean its stored texts again; the store saves both (and marks
         the changed articles for filing) in one transaction per host, so an interrupted pass resumes where it
-        stopped. Returns how many stored texts changed.
+        stopped. Returns how many stored articles changed.
 
         `due_only`: only the hosts whose articles saved in this run since their last learning number at least
         `min_articles` and at least as many as they had then. A run calls this as it goes, so a new host's
@@ -149,10 +168,12 @@ class HostTemplates:
                 recleaned = None
                 if learned != self.keys(host):
                     recleaned = []
-                    for article, url, left_out, text in self.store.host_texts(host):
+                    for article, url, left_out, text, title, extracted_title in self.store.host_texts(host):
                         new_text, new_left_out = body(lines_of(text, left_out), learned)
-                        if new_text != text:
-                            recleaned.append(Recleaned(article, url, new_text, new_left_out))
+                        new_title, new_extracted = clean_title(extracted_title or title, learned)
+                        if new_text != text or new_title != title:
+                            recleaned.append(Recleaned(article, url, new_text, new_left_out, new_title, new_extracted,
+                                                       new_text != text))
                 self.store.save_templates(host, None if recleaned is None else sorted(learned), recleaned or [])
             if recleaned is not None:
                 self._keys[host] = learned

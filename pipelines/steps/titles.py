@@ -61,6 +61,32 @@ def _dominant(title: str) -> str:
     return title
 
 
+def name_parts(title: str) -> list[str]:
+    """The parts of a title made of parts ("Story | Section | Site") that can be a site's or a section's name
+    ("Story - report": not "report"); none for a title of one part."""
+    found = [p.strip() for p in _separator(title).split(title)]
+    return [p for p in found if _names_something(p)] if len(found) > 1 and all(found) else []
+
+
+def cut(title: str, drop) -> str:
+    """The title less its leading and trailing parts that `drop` (a test of a part) takes, one part at least kept."""
+    while True:
+        separators = list(_separator(title).finditer(title))
+        if not separators:
+            return title
+        first, last = separators[0], separators[-1]
+        if drop(title[last.end():].strip()):
+            title = title[: last.start()].strip()
+        elif drop(title[: first.start()].strip()):
+            title = title[first.end():].strip()
+        else:
+            return title
+
+
+def _separator(title: str) -> re.Pattern:
+    return _CJK_SEPARATOR if UNSPACED.search(title) else _SEPARATOR
+
+
 def _names_something(part: str) -> bool:
     """Whether a short part of a title can be a site's or a section's name ("Mental Floss", "News", "财经网"):
     not quoted words, nor words that go on the headline's sentence ("— “again”", "- live")."""

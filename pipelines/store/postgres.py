@@ -19,10 +19,11 @@ from psycopg import sql as pgsql
 from .base import NoStore, StoreBusy, StoreDamaged, StoreError, StoreFull, StoreReadOnly
 from .sql import _ARTICLE_COLUMNS, SQLStore
 
-SCHEMA_VERSION = "6"
-OLDER: tuple[str, ...] = ("5",)
+SCHEMA_VERSION = "7"
+OLDER: tuple[str, ...] = ("5", "6")
 _MIGRATIONS = {   # from each older version to the next, in one transaction
     "5": ["ALTER TABLE articles ADD COLUMN IF NOT EXISTS credits TEXT COLLATE \"C\" NOT NULL DEFAULT '[]'"],
+    "6": ["ALTER TABLE articles ADD COLUMN IF NOT EXISTS extracted_title TEXT COLLATE \"C\""],
 }
 _LOCK_KEY = 0x77697265   # "wire": the advisory lock of the writer, one per database
 

@@ -1,4 +1,4 @@
--- wirecrawl store, schema version 5. Portable SQL (SQLite now, PostgreSQL later): no SQLite-only types.
+-- wirecrawl store, schema version 7. Portable SQL (SQLite now, PostgreSQL later): no SQLite-only types.
 CREATE TABLE IF NOT EXISTS store_meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS articles (
     standfirst TEXT,                 -- the dek: apart from the body
     summary TEXT NOT NULL DEFAULT '[]',  -- JSON list: the summary bullets
     credits TEXT NOT NULL DEFAULT '[]',  -- JSON list: [{"agency", "where"}], what credits a wire
+    extracted_title TEXT,            -- the title as extracted, when the host's learned title parts were cut from it
     left_out TEXT NOT NULL,          -- JSON: the cleaned paragraphs `text` leaves out (steps/templates.body)
     text TEXT NOT NULL,              -- the body: the cleaned paragraphs less the host's template lines
     fetched_at TEXT NOT NULL,

@@ -1,4 +1,4 @@
--- wirecrawl store on PostgreSQL, schema version 5: the tables, columns and keys of schema.sql (which says what
+-- wirecrawl store on PostgreSQL, schema version 7: the tables, columns and keys of schema.sql (which says what
 -- each holds), in PostgreSQL's types. Text compares in the "C" collation, so its order is Python's; ids are
 -- identity columns (a sequence never gives an id twice, as SQLite's AUTOINCREMENT); similarities are double
 -- precision, as SQLite's REAL.
@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS articles (
     standfirst TEXT COLLATE "C",
     summary TEXT COLLATE "C" NOT NULL DEFAULT '[]',
     credits TEXT COLLATE "C" NOT NULL DEFAULT '[]',
+    extracted_title TEXT COLLATE "C",
     left_out TEXT COLLATE "C" NOT NULL,
     text TEXT COLLATE "C" NOT NULL,
     fetched_at TEXT COLLATE "C" NOT NULL,

@@ -17,7 +17,7 @@ _ARTICLE_COLUMNS = (
     "fetched_url", "url", "canonical_url", "title", "authors", "published", "modified", "site_name",
     "host", "language", "description", "tags", "image", "image_caption", "image_credit", "wire_source",
     "left_out", "text", "fetched_at", "archive_path", "archive_offset", "body_sha1", "standfirst", "summary",
-    "credits", "extractor_version",   # last: a row equal but for it is unchanged
+    "credits", "extracted_title", "extractor_version",   # last: a row equal but for it is unchanged
 )
 _REJECT_COLUMNS = ("fetched_url", "kind", "reason", "detail", "fetched_at", "archive_path",
                    "archive_offset", "body_sha1", "extractor_version")
@@ -188,23 +188,26 @@ class SQLStore:
         """(lead key, candidate keys) of each of the host's articles."""
         return self.db.execute("SELECT lead, line_keys FROM article_lines WHERE host=?", (host,)).fetchall()
 
-    def host_texts(self, host: str) -> list[tuple[int, str, str, str]]:
-        """(id, fetched_url, left_out, text) of each of the host's articles."""
-        return self.db.execute("SELECT id, fetched_url, left_out, text FROM articles WHERE host=?", (host,)).fetchall()
+    def host_texts(self, host: str) -> list[tuple[int, str, str, str, str | None, str | None]]:
+        """(id, fetched_url, left_out, text, title, extracted_title) of each of the host's articles."""
+        return self.db.execute("SELECT id, fetched_url, left_out, text, title, extracted_title FROM articles "
+                               "WHERE host=?", (host,)).fetchall()
 
     def articles_of(self, host: str) -> int:
         return self.db.execute("SELECT COUNT(*) FROM articles WHERE host=?", (host,)).fetchone()[0]
 
     def save_templates(self, host: str, keys: list[str] | None, recleaned: list[Recleaned]) -> None:
         """The host's template lines learned again: its new lines (None: they stay) and the texts that
-        changed with them, which are marked for filing."""
+        or titles changed with them; those whose text changed are marked for filing."""
         with self.transaction() as db:
             if keys is not None:
                 db.execute("DELETE FROM host_templates WHERE host=?", (host,))
                 db.executemany("INSERT INTO host_templates VALUES (?, ?)", [(host, k) for k in keys])
             for r in recleaned:
-                db.execute("UPDATE articles SET text=?, left_out=? WHERE id=?", (r.text, r.left_out, r.article))
-                db.execute(_UNFILED, (r.fetched_url, r.article))
+                db.execute("UPDATE articles SET text=?, left_out=?, title=?, extracted_title=? WHERE id=?",
+                           (r.text, r.left_out, r.title, r.extracted_title, r.article))
+                if r.text_changed:
+                    db.execute(_UNFILED, (r.fetched_url, r.article))
             db.execute("DELETE FROM dirty_hosts WHERE host=?", (host,))
 
     # -- reading ------------------------------------------------------------------------------
@@ -232,10 +235,11 @@ def _article_row(p: Saving) -> tuple:
     a = p.result
     if a.body is None:
         raise ValueError(f"{a.fetched_url}: an article is cleaned for its host (templates.HostTemplates) before it is stored")
-    return (a.fetched_url, a.url, a.canonical_url, a.title, json.dumps(a.authors), a.published,
+    return (a.fetched_url, a.url, a.canonical_url, a.body.title, json.dumps(a.authors), a.published,
             a.modified, a.site_name, a.host, a.language, a.description, json.dumps(a.tags), a.image,
             a.image_caption, a.image_credit, a.wire_source, a.body.left_out, a.body.text, a.fetched_at, p.ref.path,
-            p.ref.offset, p.body_sha1, a.standfirst, json.dumps(a.summary), json.dumps(a.credits), p.version)
+            p.ref.offset, p.body_sha1, a.standfirst, json.dumps(a.summary), json.dumps(a.credits), a.body.extracted_title,
+            p.version)
 
 
 def _reject_row(p: Saving) -> tuple:

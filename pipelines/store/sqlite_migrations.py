@@ -10,8 +10,8 @@ from typing import Iterator
 from ..model import site_of
 from ..steps import templates   # (schema 2 -> 3 rewrites each article's lines in the format `templates.split` writes)
 
-SCHEMA_VERSION = "6"
-OLDER = ("1", "2", "3", "4", "5")
+SCHEMA_VERSION = "7"
+OLDER = ("1", "2", "3", "4", "5", "6")
 _V4_COLUMNS = (
     "fetched_url", "url", "canonical_url", "title", "authors", "published", "modified", "site_name",
     "host", "language", "description", "tags", "image", "image_caption", "image_credit", "wire_source",
@@ -29,8 +29,10 @@ def migrate(db: sqlite3.Connection, version: str | None, schema: str) -> None:
         _migrate_from_3(db, schema)
     if version in ("1", "2", "3", "4"):
         _migrate_from_4(db)
-    if version in OLDER:
+    if version in ("1", "2", "3", "4", "5"):
         _migrate_from_5(db)
+    if version in OLDER:
+        _migrate_from_6(db)
 
 
 def schema_version(db: sqlite3.Connection) -> str | None:
@@ -136,6 +138,16 @@ def _migrate_from_5(db: sqlite3.Connection) -> None:
         if "credits" not in {r[1] for r in db.execute("PRAGMA table_info(articles)")}:
             db.execute("ALTER TABLE articles ADD COLUMN credits TEXT NOT NULL DEFAULT '[]'")
         db.execute("UPDATE store_meta SET value='6' WHERE key='schema_version'")
+
+
+def _migrate_from_6(db: sqlite3.Connection) -> None:
+    """Schema 7 keeps a title as extracted beside it when the host's learned title parts were cut from it;
+    older rows have none (nothing was cut)."""
+    with db:
+        db.execute("BEGIN IMMEDIATE")
+        if "extracted_title" not in {r[1] for r in db.execute("PRAGMA table_info(articles)")}:
+            db.execute("ALTER TABLE articles ADD COLUMN extracted_title TEXT")
+        db.execute("UPDATE store_meta SET value='7' WHERE key='schema_version'")
 
 
 def _key_by_id(db: sqlite3.Connection, schema: str) -> None:
