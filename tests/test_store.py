@@ -78,24 +78,25 @@ def test_a_line_recurring_across_a_hosts_articles_is_learned_as_template_chrome(
     assert TEMPLATE_LINE in other[0]["text"]
 
 
-def _ledger_page(host: str, key: str, title: str, paragraphs: list[str]) -> tuple[str, bytes, dict]:
-    """A page whose only title is its <title>, with the site's name in it and declared nowhere else."""
+def _ledger_page(host: str, key: str, title: str, paragraphs: list[str], site: str = "") -> tuple[str, bytes, dict]:
+    """A page whose only title is its <title>, with the site's name in it, declared only when `site` is given."""
     body = "".join(f"<p>{p}</p>" for p in paragraphs)
-    html = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>'
+    head = f'<meta property="og:site_name" content="{site}">' if site else ""
+    html = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>{head}</head>'
             f'<body><div class="story"><p class="kicker">Local</p>{body}</div></body></html>')
     return f"https://{host}/news/{key}", html.encode(), {"Content-Type": "text/html"}
 
 
 def test_a_title_part_all_of_a_hosts_stories_share_is_cut_as_its_site_name(wirecrawl, tmp_path):
-    """No page says the site is called "Harbour Ledger", and the host name does not either; three distinct
-    stories whose titles end with it do. It is cut from all of them, old ones too; a part of one headline
+    """The host name does not say the site is called "Harbour Ledger"; two stories whose titles end with it
+    and a third that declares it do. It is cut from all of them, old ones too; a part of one headline
     stays, and so do words that go on the headline's sentence ("- report"), however many share them; the same
     rows whether the pages come in one run or in three; and when the host's stories stop sharing the name,
     the titles get it back."""
     site = " – Harbour Ledger Weekly Review"
     pages = [_ledger_page("tidewater.example", "0", "Plant fire contained after two days" + site, STORIES[0]),
              _ledger_page("tidewater.example", "1", "Judge blocks age checks – Courts" + site, STORIES[1]),
-             _ledger_page("tidewater.example", "2", "Tram line to be extended" + site, STORIES[2]),
+             _ledger_page("tidewater.example", "2", "Tram line to be extended" + site, STORIES[2], site[3:]),
              _ledger_page("other.example", "3", "Rare bird photographed" + site, STORIES[3])]
     pages += [_ledger_page("wirewatch.example", str(i), f"Story {i} - report", STORIES[i]) for i in range(3)]
     titles = lambda: {r["fetched_url"].split("/", 2)[2]: r["title"] for r in wirecrawl.export()}
@@ -111,7 +112,7 @@ def test_a_title_part_all_of_a_hosts_stories_share_is_cut_as_its_site_name(wirec
     (tmp_path / "once").mkdir()
     once.reprocess(write_warc(tmp_path / "all.warc", list(reversed(pages))))
     assert once.export() == wirecrawl.export()
-    # The tram story's page, fetched again, has another title: two stories share the part now, not enough.
+    # The tram story's page, fetched again, declares no site name: two stories share the part now, not enough.
     wirecrawl.reprocess(write_warc(tmp_path / "three.warc", [
         _ledger_page("tidewater.example", "2", "Tram line to be extended, council says", STORIES[2])], date="2025-03-02T12:00:00Z"))
     assert titles()["tidewater.example/news/0"] == "Plant fire contained after two days" + site

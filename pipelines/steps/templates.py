@@ -109,12 +109,14 @@ def lines_of(text: str, left_out: str) -> list[str]:
 
 
 def clean_body(lines: list[str], title: str | None, template_keys: set[str] | frozenset[str],
-               keys: list[str] | None = None) -> Body:
+               keys: list[str] | None = None, site_name: str | None = None) -> Body:
     """An article's Body: its lines less its host's template lines, and its title less the host's title parts,
-    with what the host's learning keeps of them."""
+    with what the host's learning keeps of them. A declared site name counts as a title part: a page that
+    declares it tells the host's pages that do not what their titles' part is."""
     keys = keys if keys is not None and len(keys) == len(lines) else line_keys(lines)
     text, left_out = body(lines, template_keys, keys)
-    candidates = candidate_keys(lines, keys) | {title_key(part) for part in titles.name_parts(title or "")}
+    parts = titles.name_parts(title or "") + ([site_name.strip()] if site_name and site_name.strip() else [])
+    candidates = candidate_keys(lines, keys) | {title_key(part) for part in parts}
     return Body(text, left_out, lead_key(lines, keys), " ".join(sorted(candidates)), *clean_title(title, template_keys))
 
 
@@ -146,7 +148,7 @@ class HostTemplates:
         """The article's body for its host's current template lines (and counted towards its host's next learning)."""
         if article.host:
             self._saves[article.host] = self._saves.get(article.host, 0) + 1
-        return clean_body(article.lines, article.title, self.keys(article.host), article.line_keys)
+        return clean_body(article.lines, article.title, self.keys(article.host), article.line_keys, article.site_name)
 
     def relearn(self, due_only: bool = False) -> int:
         """Learn again the template lines of every host whose articles changed since it was last learned and,
