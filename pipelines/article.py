@@ -35,7 +35,7 @@ def process_page(page: Page, options: ExtractOptions) -> Article | Rejected:
     gate = gates.login_gate(tree, meta) if options.on("gate_login") else None
     links = gates.headline_links(tree, meta) if options.on("gate_listing") else None
     url, canonical, host = article_url(page.fetched_url, meta.canonical_url)
-    title = choose_title(meta, url, options.on("title_site"))
+    title = choose_title(meta, url, options.on("title_site"), options.on("title_h1_agrees"))
     summary = opening.summary_points(tree) if options.on("opening") else []
     lines = extract_lines(tree, meta.article_body, options)
     standfirst, apart = opening.standfirst(tree, meta.description, lines) if options.on("opening") else (None, False)

@@ -21,6 +21,7 @@ STEPS = (
     "drop_headline",      # the headline removed from the top of the body
     "layout_cells",       # a table row of one cell (a page laid out in tables) given as its text; empty rows dropped
     "title_site",         # a site name removed from the title
+    "title_h1_agrees",    # the page's one <h1> taken as the headline only when it agrees with the declared title
     "meta_jsonld",        # JSON-LD as a metadata source
     "meta_tags",          # <meta> tags as a metadata source
     "byline_text",        # authors and agencies from visible byline lines

@@ -161,8 +161,28 @@ def test_titles_without_site_names_and_entities(title, head, url, expected):
 
 
 def test_a_title_whose_parts_are_all_headline_keeps_them():
-    for title in ("Minecraft 1.8 - The Bountiful Update", "Café owners rally — “again”", "Prices rise - and rise again"):
+    for title in ("Minecraft 1.8 - The Bountiful Update", "Café owners rally — “again”", "Prices rise - and rise again",
+                  "Mayor: Harbour - first in the region to build a sea wall"):
         page = f"<html><head><title>{title}</title></head><body><article>{BODY}</article></body></html>"
         result = process_page(Page("https://www.games.example/x", page.encode(), "text/html", FETCHED, RawRef("x")),
                               ExtractOptions())
         assert result.title == title
+
+
+@pytest.mark.parametrize("h1, head, expected", [
+    # the one <h1> is the section's or the site's label, the declared titles name the story: theirs is taken
+    ("Health", '<title>Harbour wall approved after storm - Health - Tide</title>', "Harbour wall approved after storm"),
+    ("OCT 17", '<meta property="og:title" content="Harbour wall approved after storm">', "Harbour wall approved after storm"),
+    # the <h1> is the story's headline in other words than a declared title, one of which it agrees with: it is kept
+    ("Wall approved", '<meta property="og:title" content="Harbour wall approved after storm">', "Wall approved"),
+    ("Council backs the wall", '<meta property="og:title" content="Why the harbour needs a wall now">'
+     '<title>Council backs the wall | Tide</title>', "Council backs the wall"),
+])
+def test_the_one_h1_is_the_headline_when_a_declared_title_agrees(h1, head, expected):
+    page = f"<html><head>{head}</head><body><article><h1>{h1}</h1>{BODY}</article></body></html>"
+    result = process_page(Page("https://www.harbourpost.example/x", page.encode(), "text/html", FETCHED, RawRef("x")),
+                          ExtractOptions())
+    assert result.title == expected
+    off = process_page(Page("https://www.harbourpost.example/x", page.encode(), "text/html", FETCHED, RawRef("x")),
+                       ExtractOptions(steps_off=("title_h1_agrees",)))
+    assert off.title == h1

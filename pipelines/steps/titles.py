@@ -9,21 +9,52 @@ from .gates import UNSPACED, length
 from .structured import Structured
 
 
-def choose_title(meta: Structured, url: str, without_site: bool = True) -> str | None:
-    """The headline: the page's one <h1>, unless it is the site's name or no headline (a logo, a sentence);
+def choose_title(meta: Structured, url: str, without_site: bool = True, h1_agrees: bool = True) -> str | None:
+    """The headline: the page's one <h1>, unless it is the site's name or no headline (a logo, a sentence),
+    or (`h1_agrees`) it is a short label that agrees with none of the declared titles ("Health", "OCT 17");
     else the declared title (JSON-LD headline, og:title); else the <title>; each without a site name."""
     site = squash(meta.site_name or "")
     host = urlsplit(url).hostname or ""
     clean = (lambda t: clean_title(t, meta.site_name, url)) if without_site else (lambda t: t)
-    candidates = ([meta.shown_titles[0]] if meta.one_h1 else []) + [meta.title, meta.html_title]
-    for candidate in candidates:
+
+    def headline(candidate: str | None) -> bool:
         squashed = squash(candidate or "")
         if len(squashed) < 2 or len(candidate.split()) > 40:
-            continue
-        if squashed in (site, squash(host)) or any(squashed == squash(label) for label in host.split(".")):
-            continue   # the site's name, not a headline
-        return clean(candidate)
+            return False
+        return not (squashed in (site, squash(host)) or any(squashed == squash(label) for label in host.split(".")))
+
+    h1 = meta.shown_titles[0] if meta.one_h1 else None
+    declared = [clean_title(t, meta.site_name, url) for t in (meta.title, meta.html_title) if headline(t)]
+    if h1 is not None and h1_agrees and declared:
+        shown = clean_title(h1, meta.site_name, url) or h1
+        if _label(shown) and not any(_agree(shown, d) for d in declared if d):
+            h1 = None
+    for candidate in ([h1] if h1 else []) + [meta.title, meta.html_title]:
+        if headline(candidate):
+            return clean(candidate)
     return clean(meta.title or meta.html_title) if (meta.title or meta.html_title) else None
+
+
+def _label(shown: str) -> bool:
+    """Whether a shown headline is short enough to be a label ("Health", "OCT 17", "Bike Hugger"): a longer one
+    that agrees with no declared title is the story's headline in other words (a live blog's latest, an
+    SEO title declared beside it)."""
+    return length(shown) <= (10 if UNSPACED.search(shown) else 5)
+
+
+def _agree(shown: str, declared: str) -> bool:
+    """Whether a shown headline and a declared title are one headline: most of the shown one's words are in the
+    declared one (a shorter headline), or half of the declared one's are in the shown one (a longer one)."""
+    a, b = _words(shown), _words(declared)
+    if not a or not b:
+        return True
+    common = len(a & b)
+    return common >= 0.8 * len(a) or common >= 0.5 * len(b)
+
+
+def _words(text: str) -> set[str]:
+    text = text.casefold()
+    return set(re.findall(r"\w+", UNSPACED.sub(" ", text))) | set(UNSPACED.findall(text))
 
 
 def clean_title(title: str | None, site_name: str | None, url: str) -> str | None:
@@ -49,13 +80,14 @@ def clean_title(title: str | None, site_name: str | None, url: str) -> str | Non
 
 def _dominant(title: str) -> str:
     """The headline part of a title made of parts ("Story | Section | Site", "新闻标题_财经网"): the part at
-    least twice as long as every other one, when there is one; else the whole title."""
+    least twice as long as every other one, when there is one and it does not start in lower case (the end of
+    a sentence: "Minister: X - leader in reform"); else the whole title."""
     parts = [p for p in (_CJK_SEPARATOR if UNSPACED.search(title) else _SEPARATOR).split(title) if p.strip()]
     if len(parts) < 2:
         return title
     sizes = [length(p) for p in parts]
     best = max(range(len(parts)), key=sizes.__getitem__)
-    if sizes[best] >= 3 and all(sizes[best] >= 2 * n and _names_something(p) for i, (n, p) in enumerate(zip(sizes, parts))
+    if sizes[best] >= 3 and not parts[best].strip()[0].islower() and all(sizes[best] >= 2 * n and _names_something(p) for i, (n, p) in enumerate(zip(sizes, parts))
                                 if i != best):
         return parts[best].strip()
     return title
