@@ -13,7 +13,7 @@ from .steps import boilerplate, dates, gates, opening, people, wire
 from .steps.decode import NotHtml, decode
 from .steps.extract import extract_lines, parse
 from .steps.gates import length
-from .steps.structured import Structured, author_element, read_structured
+from .steps.structured import Structured, author_elements, read_structured
 from .steps.titles import choose_title, squash
 
 _RETRY = 50   # words: a body this short after fast extraction is looked for again, in full
@@ -91,9 +91,12 @@ def _shown_metadata(article: Article, tree, options: ExtractOptions) -> None:
             shown = next((line for line in head if dates.is_date_line(line)), None)
             article.published = dates.not_after(dates.to_iso(shown), article.fetched_at)
     if not article.authors and not article.wire_source and options.on("byline_element"):
-        article.authors, agencies = people.normalise_authors([author_element(tree) or ""])
-        article.wire_source = agencies[0] if agencies else None
-        _credit(article.credits, agencies, "byline")
+        for text in author_elements(tree):   # the first that names someone (not a label: "Author")
+            article.authors, agencies = people.normalise_authors([text])
+            if article.authors or agencies:
+                article.wire_source = agencies[0] if agencies else None
+                _credit(article.credits, agencies, "byline")
+                break
     if article.published is None and options.on("date_htmldate"):
         article.published = dates.from_page(tree, article.fetched_url, article.fetched_at)
 

@@ -37,6 +37,7 @@ AUTHOR_SOURCES = {
     "parsely": '<meta name="parsely-author" content="Jane Doe">',
     "dublin core": '<meta name="DC.creator" content="Jane Doe">',
     "meta written with value=": '<meta name="author" value="Jane Doe">',   # (some saved pages write it so)
+    "cxense": '<meta name="cXenseParse:author" content="Jane Doe">',
 }
 
 
@@ -57,6 +58,8 @@ def test_each_structured_source_of_authors(source):
     '<meta name="author" content="Lesedauer:">',                              # a reading time's label
     '<meta name="author" content="xxx">',                                     # a template's placeholder
     '<meta name="author" content="page.head.extra.author">',
+    '<meta name="author" content="/@janedoe">',                               # a handle's path
+    '<meta name="author" content="On December 9">',                           # a date line
 ])
 def test_what_is_not_an_author_name_is_not_believed(head):
     assert article(head).authors == []
@@ -72,9 +75,22 @@ def test_what_is_not_an_author_name_is_not_believed(head):
     ("May Chen", "May Chen"),
     ("Marco", "Marco"),                                    # a first name alone, as some pages declare it
     ("Octavia", "Octavia"),
+    ("Jane Doe - Editorial Team", "Jane Doe"),             # what follows a dash, or "in"/"at" a place
+    ("Michael Larabel in Valve on", "Michael Larabel"),
+    ("Reviewed by Jane Doe", "Jane Doe"),
+    ("Doe, Jane", "Jane Doe"),                             # a catalogue's order
+    ("Mary-Jane Watson", "Mary-Jane Watson"),
 ])
 def test_what_an_author_field_adds_to_a_name_goes(declared, name):
     assert article(f'<meta name="author" content="{declared}">').authors == [name]
+
+
+def test_the_generic_author_tag_gives_way_to_one_made_for_articles():
+    assert article('<meta name="author" content="Harbour Media Group"><meta property="article:author" '
+                   'content="Jane Doe">').authors == ["Jane Doe"]
+    # ...when that one names someone: a link there leaves the generic tag's name
+    assert article('<meta name="author" content="Jane Doe"><meta property="article:author" '
+                   'content="https://www.facebook.com/harbourpost">').authors == ["Jane Doe"]
 
 
 def test_content_is_read_before_value():
@@ -114,6 +130,18 @@ def test_a_rel_author_link_and_an_author_element():
     # an author's name in the comments is not the article's author
     html_comments = '<div class="comments"><span class="author">Troll Number</span></div>'
     assert article(before=html_comments).authors == []
+    # an element that holds a label, not a name, is passed over for the next one
+    labelled = '<p class="author">Author</p><div class="author-meta">Written by: Jane Doe</div>'
+    assert article(before=labelled).authors == ["Jane Doe"]
+
+
+def test_the_pages_own_body_class_does_not_hide_its_author_element():
+    html = (f'<html><head><title>Harbour wall approved</title></head><body class="single no-sidebar"><article>'
+            f'<h1>Harbour wall approved</h1><div class="byline"><span class="author-name">Jane Doe</span></div>{BODY}'
+            f'</article><aside class="sidebar"><span class="author-name">John Roe</span></aside></body></html>')
+    result = process_page(Page("https://www.harbourpost.example/x", html.encode(), "text/html", FETCHED, RawRef("x")),
+                          ExtractOptions())
+    assert result.authors == ["Jane Doe"]
 
 
 DATE_SOURCES = {

@@ -93,7 +93,8 @@ def normalise_authors(raw: list[str]) -> tuple[list[str], list[str]]:
     people: list[str] = []
     agencies: list[str] = []
     for item in raw:
-        for part in _agencies_apart(re.split(_AND, _BYLINE_START.sub("", item.strip())), agencies):
+        item = _LAST_FIRST.sub(r"\2 \1", item.strip())
+        for part in _agencies_apart(re.split(_AND, _BYLINE_START.sub("", item)), agencies):
             part = part.strip(" .,:;-–—|")
             if not part:
                 continue
@@ -108,7 +109,10 @@ def normalise_authors(raw: list[str]) -> tuple[list[str], list[str]]:
     return people, agencies
 
 
-_NOT_A_NAME = re.compile(r"https?:|www\.|@\w+\.\w|\d{2}|^(updated|published|posted|photo|image|foto|bild)\b", re.I)
+_NOT_A_NAME = re.compile(r"https?:|www\.|@\w+\.\w|\d{2}|^[/@]|^(updated|published|posted|photo|image|foto|bild)\b"
+                         r"|^on\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)", re.I)
+# A name in the "Last, First" order of library catalogues and citation_author tags.
+_LAST_FIRST = re.compile(r"^([A-ZÀ-Þ][\w'’-]+),\s*([A-ZÀ-Þ][\w'’-]+(?:\s+[A-ZÀ-Þ]\.)?)$")
 # What author fields hold that is no name: a month or a weekday (a date's first word), the word "author", a
 # reading time, a template's placeholder ("xxx", "page.head.extra.author").
 _NO_NAME = re.compile(r"^(?:jan(?:uary?)?|feb(?:ruary?)?|mar(?:ch)?|märz|apr(?:il)?|may|mai|june?|juni|july?|juli|"
@@ -118,7 +122,8 @@ _NO_NAME = re.compile(r"^(?:jan(?:uary?)?|feb(?:ruary?)?|mar(?:ch)?|märz|apr(?:
                       r"|^\w+(?:\.\w+){2,}$", re.I)
 
 
-_LEADING = re.compile(r"^(text|words|photos?|story|posted|written|reported|published)\s+by\s+|^(author|autor|auteur)\s*:\s*"
+_LEADING = re.compile(r"^(text|words|photos?|story|posted|written|reported|published|reviewed|edited|fact[- ]checked)\s+by:?\s+"
+                      r"|^(author|autor|auteur)\s*:\s*"
                       r"|^read\s+more\s+(about|from|by)\s+", re.I)
 _CREDENTIAL = re.compile(r"^(ph\.? ?d|m\.? ?d|mba|rn|dr|md|do|phd|facp|faclm|ma|msc|bsc|jr|sr|esq)\.?$", re.I)
 
@@ -132,6 +137,7 @@ def declared_name(raw: str) -> str | None:
     What follows the name in an author element goes: roles ("Contributing Writer"), a handle, a reading
     time ("5 minute read"), an update line."""
     name = " ".join(_BYLINE_START.sub("", _LEADING.sub("", raw.strip())).split()).strip(" .,")
+    name = re.split(r"\s+[-–—|]\s+|\s+(?:in|at)\s+(?=[A-ZÀ-Þ])", name, maxsplit=1)[0]   # "Jane Doe - Editorial Team"
     name = re.split(r"\s+(?=\d|@|/|updated\b|published\b|posted\b|last\b)|\s+on(?:\s+(?:mon|tue|wed|thu|fri|sat|sun|jan|"
                     r"feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\b.*)?$", name, maxsplit=1, flags=re.I)[0]
     tokens = name.split()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from typing import Iterator
 from dataclasses import dataclass, field
 
 from lxml import html as lxml_html
@@ -54,9 +55,10 @@ def read_structured(tree: lxml_html.HtmlElement, jsonld: bool = True, tags: bool
     s.one_h1 = len(h1) == 1 and bool(s.shown_titles)
     s.site_name = meta.get("og:site_name") or _name(ld.get("publisher")) or meta.get("application-name")
     s.canonical_url = _canonical(tree) or meta.get("og:url")
+    # (the generic <meta name=author> gives way to a tag made for articles: it often names the publisher)
     s.authors = [n for a in _as_list(ld.get("author")) + _as_list(ld.get("creator")) for n in _names(a)] or [
-        a for key in _AUTHOR_TAGS for a in meta.getall(key) if not a.startswith(("http", "@"))] or (
-        _rel_author(tree) if tags else [])
+        a for key in _AUTHOR_TAGS[1:] for a in meta.getall(key) if not a.startswith(("http", "@"))] or [
+        a for a in meta.getall("author") if not a.startswith(("http", "@"))] or (_rel_author(tree) if tags else [])
     s.credited = [n for key in ("sourceOrganization", "provider") for a in _as_list(ld.get(key)) for n in _names(a)]
     s.published = (_name(ld.get("datePublished")) or _name(ld.get("dateCreated"))
                    or next((meta.get(k) for k in _DATE_TAGS if meta.get(k)), None) or _time_element(tree))
@@ -78,31 +80,33 @@ def read_structured(tree: lxml_html.HtmlElement, jsonld: bool = True, tags: bool
     return s
 
 
-# Where pages declare their authors and their date besides JSON-LD, in order of trust.
+# Where pages declare their authors and their date besides JSON-LD, in order of trust (authors: the generic
+# `author` is read only when none of the others names anyone).
 _AUTHOR_TAGS = ("author", "article:author", "og:article:author", "parsely-author", "sailthru.author", "byl",
-                "dc.creator", "dcterms.creator", "citation_author", "authors")
+                "dc.creator", "dcterms.creator", "citation_author", "authors", "cxenseparse:author")
 _DATE_TAGS = ("article:published_time", "og:article:published_time", "og:published_time", "datepublished",
               "parsely-pub-date", "sailthru.date", "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.date",
               "dcterms.created", "citation_publication_date", "publication_date", "publish-date", "publishdate",
               "pubdate", "article.published", "original-publish-date", "date")
 
 
-_OUTSIDE = re.compile(r"comment|related|footer|sidebar|widget|recommend|newsletter", re.I)
+_OUTSIDE = re.compile(r"comment|related|footer|sidebar|recommend|newsletter", re.I)
 
 
-def author_element(tree) -> str | None:
-    """The text of the first element the page marks as its author or byline (class, id, itemprop, rel),
-    outside comments and sidebars, with trafilatura's expressions for them."""
+def author_elements(tree) -> Iterator[str]:
+    """The texts of the elements the page marks as its author or byline (class, id, itemprop, rel), in
+    trafilatura's order of expressions, outside comments, footers and sidebars (the page's own <body> and
+    <html> classes say nothing of where an element is: "no-sidebar")."""
     from trafilatura.xpaths import AUTHOR_XPATHS
 
     for expression in AUTHOR_XPATHS:
         for el in expression(tree):
-            if any(_OUTSIDE.search(f"{a.get('class', '')} {a.get('id', '')}") for a in el.iterancestors()):
+            if any(_OUTSIDE.search(f"{a.get('class', '')} {a.get('id', '')}") for a in el.iterancestors()
+                   if a.tag not in ("body", "html")):
                 continue
             text = " ".join(" ".join(el.itertext()).split())
             if 2 < len(text) < 120:
-                return text
-    return None
+                yield text
 
 
 def _rel_author(tree) -> list[str]:
