@@ -17,7 +17,8 @@ Scoring (the same for both extractors):
 - title: equal after casefolding and collapsing spaces and punctuation.
 - authors: F1 of the sets of casefolded names (an agency in the golden byline counts as found when
   wirecrawl puts it in `wire_source`).
-- published: the same calendar day (YYYY-MM-DD prefix).
+- published: the same calendar day (YYYY-MM-DD prefix; in UTC where the label is a UTC time and the output a
+  time with an offset: mercury's labels are UTC, as that set's README says).
 - rejected: pages with a golden body that wirecrawl did not store as an article.
 - markup: pages with a golden body whose text holds a table row of a page's layout as trafilatura writes it
   ("| |", "| a paragraph |"): markup no label has. Rows of two or more cells (data tables) do not count.
@@ -35,6 +36,7 @@ import sys
 import tempfile
 import unicodedata
 from collections import Counter, defaultdict
+from datetime import datetime, timezone
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -125,11 +127,27 @@ def score(truth: dict, outputs: dict[str, dict | None], with_dek: bool = False) 
             got = (out["authors"] + ([out["wire_source"]] if out.get("wire_source") else [])) if out else []
             values["authors"] = _authors_f1(got, gold["authors"])
         if "published" in fields and gold.get("published"):
-            values["date"] = float(out is not None and (out["published"] or "")[:10] == gold["published"][:10])
+            values["date"] = float(out is not None and _same_day(out["published"], gold["published"]))
         for k in keys:
             for m, v in values.items():
                 groups[k][m].append(v)
     return groups
+
+
+def _same_day(got: str | None, gold: str) -> bool:
+    """The same calendar day; in UTC when the label is a UTC time ("...T15:00:00.000Z", as mercury's are) and
+    the output a time with an offset ("2019-03-05T00:00:00+09:00" is 2019-03-04 in UTC). A date alone, or a
+    time without an offset, is compared as written."""
+    if not got:
+        return False
+    if gold.endswith("Z") and "T" in gold and "T" in got:
+        try:
+            when = datetime.fromisoformat(got)
+        except ValueError:
+            when = None
+        if when is not None and when.tzinfo is not None:
+            return when.astimezone(timezone.utc).date().isoformat() == gold[:10]
+    return got[:10] == gold[:10]
 
 
 MEASURES = ("body_p", "body_r", "body_f1", "title", "authors", "date", "rejected", "markup")
