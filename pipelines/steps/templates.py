@@ -32,7 +32,7 @@ def title_key(part: str) -> str:
     return line_key("\0" + part)
 
 
-def clean_title(title: str | None, template_keys: set[str] | frozenset[str]) -> tuple[str | None, str | None]:
+def title_less_host_parts(title: str | None, template_keys: set[str] | frozenset[str]) -> tuple[str | None, str | None]:
     """The title less its leading and trailing parts that are the host's (`title_key`s among `template_keys`),
     and the title as it was when that cut anything (else None)."""
     if not title or not template_keys:
@@ -117,7 +117,7 @@ def clean_body(lines: list[str], title: str | None, template_keys: set[str] | fr
     text, left_out = body(lines, template_keys, keys)
     parts = titles.name_parts(title or "") + ([site_name.strip()] if site_name and site_name.strip() else [])
     candidates = candidate_keys(lines, keys) | {title_key(part) for part in parts}
-    return Body(text, left_out, lead_key(lines, keys), " ".join(sorted(candidates)), *clean_title(title, template_keys))
+    return Body(text, left_out, lead_key(lines, keys), " ".join(sorted(candidates)), *title_less_host_parts(title, template_keys))
 
 
 class HostTemplates:
@@ -172,7 +172,7 @@ class HostTemplates:
                     recleaned = []
                     for article, url, left_out, text, title, extracted_title in self.store.host_texts(host):
                         new_text, new_left_out = body(lines_of(text, left_out), learned)
-                        new_title, new_extracted = clean_title(extracted_title or title, learned)
+                        new_title, new_extracted = title_less_host_parts(extracted_title or title, learned)
                         if new_text != text or new_title != title:
                             recleaned.append(Recleaned(article, url, new_text, new_left_out, new_title, new_extracted,
                                                        new_text != text))
