@@ -83,7 +83,28 @@ def test_a_crawl_worker_killed_mid_crawl_leaves_its_outlets_to_the_next(tmp_path
     fleet = _results(c, tmp_path, "fleet")
     assert wire.url("/article/held-story") in {row["fetched_url"] for row in fleet[0]}
     assert len(fleet[0]) == 8
-    assert fleet == _reference(tmp_path)
+    # A page A had archived but not yet sent when it was killed is fetched again by B: the fleet files B's
+    # fetch, and a reprocess keeps the first of two fetches of the same bytes (A's). Only its fetch time differs.
+    twice = _archived_twice(tmp_path / "archives")
+    reference = _reference(tmp_path)
+    assert _without_fetch_time(fleet[0], twice) == _without_fetch_time(reference[0], twice)
+    assert fleet[1] == reference[1]
+
+
+def _archived_twice(folder) -> set[str]:
+    """The URLs of which the workers' archives hold more than one response."""
+    from collections import Counter
+
+    from fastwarc.warc import ArchiveIterator, WarcRecordType
+    seen: Counter = Counter()
+    for path in folder.rglob("*.warc*"):
+        with open(path, "rb") as f:
+            seen.update(r.headers.get("WARC-Target-URI") for r in ArchiveIterator(f, record_types=WarcRecordType.response))
+    return {url for url, n in seen.items() if n > 1}
+
+
+def _without_fetch_time(rows: list[dict], urls: set[str]) -> list[dict]:
+    return [{k: v for k, v in row.items() if not (k == "fetched_at" and row["fetched_url"] in urls)} for row in rows]
 
 
 def test_workers_of_a_fleet_never_fetch_more_at_once_from_a_host_than_its_limit(tmp_path, network, fleet_url,
