@@ -112,8 +112,8 @@ class Body:
     left_out: str
     lead: str              # the key of its longest line: which story it tells (templates.lead_key)
     candidates: str        # its template candidate keys (lines' and title parts'), space-separated and sorted
-    title: str | None = None
-    extracted_title: str | None = None   # the title as extracted, when the host's learned parts were cut from it
+    title: str | None
+    extracted_title: str | None   # the title as extracted, when the host's learned parts were cut from it
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import html
 import json
 import re
-from typing import Iterator
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from lxml import html as lxml_html
 from lxml.etree import XPath
@@ -56,9 +56,8 @@ def read_structured(tree: lxml_html.HtmlElement, jsonld: bool = True, tags: bool
     s.site_name = meta.get("og:site_name") or _name(ld.get("publisher")) or meta.get("application-name")
     s.canonical_url = _canonical(tree) or meta.get("og:url")
     # (the generic <meta name=author> gives way to a tag made for articles: it often names the publisher)
-    s.authors = [n for a in _as_list(ld.get("author")) + _as_list(ld.get("creator")) for n in _names(a)] or [
-        a for key in _AUTHOR_TAGS[1:] for a in meta.getall(key) if not a.startswith(("http", "@"))] or [
-        a for a in meta.getall("author") if not a.startswith(("http", "@"))] or (_rel_author(tree) if tags else [])
+    s.authors = [n for a in _as_list(ld.get("author")) + _as_list(ld.get("creator")) for n in _names(a)] or (
+        _tag_names(meta, _AUTHOR_TAGS) or _tag_names(meta, ("author",)) or (_rel_author(tree) if tags else []))
     s.credited = [n for key in ("sourceOrganization", "provider") for a in _as_list(ld.get(key)) for n in _names(a)]
     s.published = (_name(ld.get("datePublished")) or _name(ld.get("dateCreated"))
                    or next((meta.get(k) for k in _DATE_TAGS if meta.get(k)), None) or _time_element(tree))
@@ -81,8 +80,8 @@ def read_structured(tree: lxml_html.HtmlElement, jsonld: bool = True, tags: bool
 
 
 # Where pages declare their authors and their date besides JSON-LD, in order of trust (authors: the generic
-# `author` is read only when none of the others names anyone).
-_AUTHOR_TAGS = ("author", "article:author", "og:article:author", "parsely-author", "sailthru.author", "byl",
+# `author` tag is read only when none of these names anyone).
+_AUTHOR_TAGS = ("article:author", "og:article:author", "parsely-author", "sailthru.author", "byl",
                 "dc.creator", "dcterms.creator", "citation_author", "authors", "cxenseparse:author")
 _DATE_TAGS = ("article:published_time", "og:article:published_time", "og:published_time", "datepublished",
               "parsely-pub-date", "sailthru.date", "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.date",
@@ -99,14 +98,21 @@ def author_elements(tree) -> Iterator[str]:
     <html> classes say nothing of where an element is: "no-sidebar")."""
     from trafilatura.xpaths import AUTHOR_XPATHS
 
+    seen: set[str] = set()
     for expression in AUTHOR_XPATHS:
         for el in expression(tree):
             if any(_OUTSIDE.search(f"{a.get('class', '')} {a.get('id', '')}") for a in el.iterancestors()
                    if a.tag not in ("body", "html")):
                 continue
             text = " ".join(" ".join(el.itertext()).split())
-            if 2 < len(text) < 120:
+            if 2 < len(text) < 120 and text not in seen:   # (the expressions overlap: one element, one try)
+                seen.add(text)
                 yield text
+
+
+def _tag_names(meta: _Meta, keys: tuple[str, ...]) -> list[str]:
+    """The values of these meta tags, less links and handles."""
+    return [a for key in keys for a in meta.getall(key) if not a.startswith(("http", "@"))]
 
 
 def _rel_author(tree) -> list[str]:

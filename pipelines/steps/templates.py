@@ -32,7 +32,8 @@ def title_key(part: str) -> str:
     return line_key("\0" + part)
 
 
-def title_less_host_parts(title: str | None, template_keys: set[str] | frozenset[str]) -> tuple[str | None, str | None]:
+def title_less_host_parts(title: str | None,
+                          template_keys: set[str] | frozenset[str]) -> tuple[str | None, str | None]:
     """The title less its leading and trailing parts that are the host's (`title_key`s among `template_keys`),
     and the title as it was when that cut anything (else None)."""
     if not title or not template_keys:
@@ -117,7 +118,8 @@ def clean_body(lines: list[str], title: str | None, template_keys: set[str] | fr
     text, left_out = body(lines, template_keys, keys)
     parts = titles.name_parts(title or "") + ([site_name.strip()] if site_name and site_name.strip() else [])
     candidates = candidate_keys(lines, keys) | {title_key(part) for part in parts}
-    return Body(text, left_out, lead_key(lines, keys), " ".join(sorted(candidates)), *title_less_host_parts(title, template_keys))
+    return Body(text, left_out, lead_key(lines, keys), " ".join(sorted(candidates)),
+                *title_less_host_parts(title, template_keys))
 
 
 class HostTemplates:

@@ -82,13 +82,14 @@ def _dominant(title: str) -> str:
     """The headline part of a title made of parts ("Story | Section | Site", "新闻标题_财经网"): the part at
     least twice as long as every other one, when there is one and it does not start in lower case (the end of
     a sentence: "Minister: X - leader in reform"); else the whole title."""
-    parts = [p for p in (_CJK_SEPARATOR if UNSPACED.search(title) else _SEPARATOR).split(title) if p.strip()]
+    parts = [p for p in _separator(title).split(title) if p.strip()]
     if len(parts) < 2:
         return title
     sizes = [length(p) for p in parts]
     best = max(range(len(parts)), key=sizes.__getitem__)
-    if sizes[best] >= 3 and not parts[best].strip()[0].islower() and all(sizes[best] >= 2 * n and _names_something(p) for i, (n, p) in enumerate(zip(sizes, parts))
-                                if i != best):
+    if sizes[best] < 3 or parts[best].strip()[0].islower():
+        return title
+    if all(sizes[best] >= 2 * n and _names_something(p) for i, (n, p) in enumerate(zip(sizes, parts)) if i != best):
         return parts[best].strip()
     return title
 
